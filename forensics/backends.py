@@ -1,0 +1,77 @@
+"""The one place the decoder backend is chosen.
+
+``KNOX_REPORT_BACKEND=c|python`` (or ``backend=`` in the API) picks one; without either, the C
+core runs when it was built at install and the pure-Python decoder otherwise. Asking for ``c``
+when it is not built is an error, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import polars as pl
+
+from . import decode as pydecode
+from .schema import CORE, UTC_MS
+
+__all__ = ["VALID", "BackendError", "choose", "c_available", "decode_records", "Result"]
+
+VALID = ("c", "python")
+
+
+class BackendError(Exception):
+    """A backend name that is unknown, or the C core asked for but not built."""
+
+
+def c_available() -> bool:
+    try:
+        from . import _cbsm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose(name: str | None = None) -> str:
+    """The backend to run: ``name``, else $KNOX_REPORT_BACKEND, else c when built."""
+    if name is None:
+        name = os.environ.get("KNOX_REPORT_BACKEND") or None
+    if name is None:
+        return "c" if c_available() else "python"
+    name = name.strip().lower()
+    if name not in VALID:
+        raise BackendError(f"unknown backend {name!r}: valid backends are {', '.join(VALID)}")
+    if name == "c" and not c_available():
+        raise BackendError("the C backend was asked for but is not built "
+                           "(install with a C compiler, or use KNOX_REPORT_BACKEND=python)")
+    return name
+
+
+class Result(NamedTuple):
+    records: pl.DataFrame        # RECORD_CORE columns
+    errors: list                 # (offset, length, reason)
+    records_seen: int            # records framed, including those a window or event set skipped
+    file_tokens: int
+
+
+_CORE_INT_TIME = pl.Schema({name: (pl.Int64 if name == "time" else dtype)
+                            for name, dtype in CORE.items()})
+
+
+def _python(buf, **opts) -> Result:
+    decoded = pydecode.decode(buf, **opts)
+    frame = pl.DataFrame(decoded.columns, schema=_CORE_INT_TIME)
+    frame = frame.with_columns(pl.col("time").cast(UTC_MS))
+    return Result(frame, decoded.errors, decoded.records_seen, decoded.file_tokens)
+
+
+def _c(buf, **opts) -> Result:
+    from . import cdecode
+    return cdecode.decode(buf, **opts)
+
+
+def decode_records(buf, backend: str | None = None, *, since_ms: int | None = None,
+                   until_ms: int | None = None, events: frozenset | None = None) -> Result:
+    """Decode one trail held in memory with the chosen backend."""
+    run = _c if choose(backend) == "c" else _python
+    return run(buf, since_ms=since_ms, until_ms=until_ms, events=events)
