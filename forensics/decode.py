@@ -14,9 +14,13 @@ Token walk (``walk``)
     Tokens are parsed from the header to the trailer. An unknown id or a token that does not
     fit stops the walk: the tokens before it are kept and the rest (up to the trailer) is a
     damaged span. ``exec_args``/``exec_env`` counts are not trusted: macOS 12+ cuts the strings
-    at about 16 KiB but keeps the original count, so when the rest of the record does not
-    parse, the walk retries with fewer strings, largest first, and takes the first cut after
-    which the rest parses cleanly to the trailer.
+    at about 16 KiB but keeps the original count. When fewer strings than the count fit, or the
+    rest of the record does not parse (and the count is a plausible argc, at most 2**20), the
+    walk tries cutting after k = 0, 1, 2, ... strings, only where the next byte is a token xnu
+    writes after exec strings (``EXEC_FOLLOWERS``), and takes the first cut after which the
+    rest parses cleanly to the trailer: the longest clean tail wins, so a stray byte pattern
+    near the end (a return token's zeros) cannot pass for the cut. No clean cut: the greedy
+    parse stands and the record reports its damage.
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _HEADER_RE = re.compile(rb"[\x11\x14\x15\x74\x79]")
 _STRINGS_IDS = (0x3C, 0x3D)
+#: Tokens xnu writes after exec_args/exec_env: exec_env, path, attr32/64, data (cdhash),
+#: subject32/64/_ex, return32/64. A cut is only taken where one of them follows.
+EXEC_FOLLOWERS = frozenset((0x3D, 0x23, 0x3E, 0x73, 0x21, 0x24, 0x75, 0x7A, 0x7C, 0x27, 0x72))
+#: A count above this is not a real argc (ARG_MAX is 1 MiB): no cut is searched for.
+MAX_EXEC_COUNT = 1 << 20
 
 
 class Item(NamedTuple):
@@ -155,10 +164,10 @@ def walk(buf, pos: int, end: int) -> tuple[list[Token], tuple[int, str] | None]:
         if tid in _STRINGS_IDS:
             count, strings = values[0]
             rest, damage = walk(buf, new, end)
-            if damage is not None:
-                for k in range(len(strings) - 1, -1, -1):
+            if (damage is not None or len(strings) < count) and count <= MAX_EXEC_COUNT:
+                for k in range(len(strings)):
                     cut = _skip_strings(buf, pos + 1, k)
-                    if cut < end and buf[cut] not in TOKENS:
+                    if buf[cut] not in EXEC_FOLLOWERS:
                         continue
                     rest_k, damage_k = walk(buf, cut, end)
                     if damage_k is None:
