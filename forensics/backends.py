@@ -7,10 +7,12 @@ when it is not built is an error, never a silent fallback.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import NamedTuple
 
 import polars as pl
+import pyarrow as pa
 
 from . import decode as pydecode
 from .schema import CORE, UTC_MS
@@ -54,14 +56,27 @@ class Result(NamedTuple):
     file_tokens: int
 
 
-_CORE_INT_TIME = pl.Schema({name: (pl.Int64 if name == "time" else dtype)
-                            for name, dtype in CORE.items()})
+def _arrow_column(name: str, values: list) -> pa.Array:
+    """One core column from Python values, through Arrow (much faster for nested lists)."""
+    if name == "args":
+        lengths = [len(v) for v in values]
+        flat = [a for v in values for a in v]
+        numbers, vals, texts = zip(*flat) if flat else ((), (), ())
+        struct = pa.StructArray.from_arrays(
+            [pa.array(numbers, pa.uint8()), pa.array(vals, pa.uint64()),
+             pa.array(texts, pa.large_string())], names=["number", "value", "text"])
+        offsets = pa.array([0, *itertools.accumulate(lengths)], pa.int64())
+        return pa.LargeListArray.from_arrays(offsets, struct)
+    if name == "time":
+        return pa.array(values, pa.int64())
+    return pl.Series(name, values, dtype=CORE[name]).to_arrow() if CORE[name] != pl.List(
+        pl.String) else pa.array(values, pa.large_list(pa.large_string()))
 
 
 def _python(buf, **opts) -> Result:
     decoded = pydecode.decode(buf, **opts)
-    frame = pl.DataFrame(decoded.columns, schema=_CORE_INT_TIME)
-    frame = frame.with_columns(pl.col("time").cast(UTC_MS))
+    table = pa.table({name: _arrow_column(name, values) for name, values in decoded.columns.items()})
+    frame = pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
     return Result(frame, decoded.errors, decoded.records_seen, decoded.file_tokens)
 
 

@@ -244,7 +244,7 @@ _BIND = 34
 
 
 class Decoded(NamedTuple):
-    columns: dict             # column name -> list of values (RECORD_CORE order)
+    columns: dict             # column name -> list of values (RECORD_CORE order; args as tuples)
     errors: list              # (offset, length, reason)
     records_seen: int         # records framed, including those the window skipped
     file_tokens: int
@@ -278,7 +278,7 @@ def _row(buf, item: Item, tokens: list[Token], damage) -> list:
         if tid == 0x23:
             paths.append(_text(v[0]))
         elif tid == 0x2D or tid == 0x71:
-            args.append({"number": v[0], "value": v[1], "text": _text(v[2])})
+            args.append((v[0], v[1], _text(v[2])))
         elif tid in (0x24, 0x75, 0x7A, 0x7C):
             if row[I["subject_token"]] is None:
                 row[I["subject_token"]] = tid

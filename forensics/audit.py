@@ -1,0 +1,227 @@
+"""``Audit``, ``load`` and ``scan``: the glue from files to frames.
+
+Files are read one at a time (two at a time with the C core, which releases the GIL), each
+decoded with the window and event pre-checks applied at the header, filtered by the selection,
+and only what was selected is kept: memory follows the selection, not the input.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Iterator
+
+import polars as pl
+
+from . import backends, decode, schema, trails
+from .tables import ClassTable, EventTable, Users
+from .tokens import TOKENS
+
+__all__ = ["Audit", "Tables", "load", "scan"]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The evidence machine's tables (bundled macOS ones unless files are given)."""
+    events: EventTable
+    classes: ClassTable
+    users: Users
+
+    @classmethod
+    def from_files(cls, audit_event=None, audit_class=None, passwd=None, group=None,
+                   dslocal=None) -> "Tables":
+        return cls(
+            EventTable.from_file(audit_event) if audit_event else EventTable.bundled(),
+            ClassTable.from_file(audit_class) if audit_class else ClassTable.bundled(),
+            Users.from_files(passwd=passwd, group=group, dslocal=dslocal),
+        )
+
+    @cached_property
+    def event_frame(self) -> pl.DataFrame:
+        return self.events.frame(self.classes)
+
+
+def _ms(t: datetime | None) -> int | None:
+    return None if t is None else int(t.timestamp() * 1000)
+
+
+def _derive(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
+    """Core columns + source + event table columns, in schema.RECORDS order."""
+    frame = core.with_columns(pl.lit(source, pl.String).alias("source"))
+    frame = frame.join(tables.event_frame, on="event", how="left", maintain_order="left")
+    return frame.select(list(schema.RECORDS.names())).cast(dict(schema.RECORDS))
+
+
+@dataclass
+class _FileResult:
+    trail: trails.TrailFile
+    records: pl.DataFrame
+    errors: list
+    seen: int
+    size: int
+
+
+def _decode_file(trail, backend, since_ms, until_ms, events, tables, selection) -> _FileResult:
+    buf = trail.read_bytes()
+    result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
+                                     events=events)
+    frame = _derive(result.records, trail.path, tables)
+    if selection is not None:
+        frame = frame.filter(selection)
+    return _FileResult(trail, frame, result.errors, result.records_seen, len(buf))
+
+
+@dataclass
+class Audit:
+    """Everything read from a set of trails, as Polars frames."""
+    records: pl.DataFrame
+    errors: pl.DataFrame
+    sources: pl.DataFrame
+    tables: Tables
+    backend: str
+    files: list = field(default_factory=list, repr=False)
+
+    @cached_property
+    def tokens(self) -> pl.DataFrame:
+        """One row per token of every selected record (decoded by the token table)."""
+        wanted: dict[str, set] = {}
+        for src, off in self.records.select("source", "offset").iter_rows():
+            wanted.setdefault(src, set()).add(off)
+        rows = []
+        for trail in self.files:
+            offsets = wanted.get(trail.path)
+            if not offsets:
+                continue
+            buf = trail.read_bytes()
+            for item in decode.frame(buf):
+                if item.kind != "record" or item.offset not in offsets:
+                    continue
+                toks, _damage = decode.walk(buf, item.offset, item.offset + item.length - 7)
+                end = item.offset + item.length
+                toks.append(decode.Token(0x13, end - 7, 7, (0xB105, item.length)))
+                for index, tok in enumerate(toks):
+                    spec = TOKENS[tok.id]
+                    rows.append((trail.path, item.offset, index, tok.offset, tok.length, tok.id,
+                                 spec.name, _fields_json(spec, tok.values),
+                                 bytes(buf[tok.offset:tok.offset + tok.length])))
+        return pl.DataFrame(rows, schema=schema.TOKENS, orient="row")
+
+    @cached_property
+    def processes(self) -> pl.DataFrame:
+        from . import processes
+        return processes.build(self.records)
+
+    @cached_property
+    def events(self) -> pl.DataFrame:
+        from . import attribution
+        return attribution.events(self.records, self.processes, self.tables.users)
+
+    @cached_property
+    def sessions(self) -> pl.DataFrame:
+        from . import attribution
+        return attribution.sessions(self.records, self.tables.users)
+
+
+def _jsonable(value):
+    if isinstance(value, bytes):
+        from .text import decode_bytes
+        return decode_bytes(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _fields_json(spec, values) -> str:
+    return json.dumps({name: _jsonable(v) for name, v in zip(spec.field_names, values)},
+                      ensure_ascii=False)
+
+
+def _iter_results(paths, *, since, until, backend, tables, selection, prefilter
+                  ) -> Iterator[tuple[trails.TrailFile | trails.Skipped, _FileResult | None, str | None]]:
+    files, skipped = trails.collect(*paths)
+    for s in skipped:
+        yield s, None, s.reason
+    since_ms, until_ms = _ms(since), _ms(until)
+    events = prefilter.get("events") if prefilter else None
+    todo = []
+    for t in files:
+        if trails.in_window(t, since, until):
+            todo.append(t)
+        else:
+            yield t, None, "outside the time window (by its name)"
+    workers = 2 if backend == "c" and len(todo) > 1 else 1
+
+    def work(t):
+        return _decode_file(t, backend, since_ms, until_ms, events, tables, selection)
+
+    if workers == 1:
+        for t in todo:
+            yield t, work(t), None
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            for t, res in zip(todo, pool.map(work, todo)):
+                yield t, res, None
+
+
+def _source_row(item, res: _FileResult | None, reason: str | None) -> dict:
+    if isinstance(item, trails.Skipped):
+        return {"path": item.path, "kind": "skipped", "read": False, "skip_reason": reason}
+    row = {"path": item.path, "kind": item.kind, "name_start": item.name_start,
+           "name_end": item.name_end, "compression": item.compression,
+           "stored_bytes": item.stored_bytes, "read": res is not None, "skip_reason": reason}
+    if res is not None:
+        times = res.records.get_column("time")
+        row.update(bytes=res.size, records=res.seen,
+                   damaged_bytes=sum(length for _, length, _ in res.errors),
+                   first_record=times.min(), last_record=times.max())
+    return row
+
+
+def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
+         audit_event=None, audit_class=None, passwd=None, group=None, dslocal=None,
+         **selection) -> Audit:
+    """Read trails, directories like /var/audit, or archives into an :class:`Audit`.
+
+    ``since``/``until`` take what ``--since/--until`` take (str) or aware datetimes;
+    ``selection`` takes the auditreduce-style options of :mod:`forensics.filters`.
+    """
+    from . import filters, timewords
+
+    backend = backends.choose(backend)
+    tables = Tables.from_files(audit_event, audit_class, passwd, group, dslocal)
+    zone = timewords.resolve_zone(tz)
+    if isinstance(since, str) or isinstance(until, str):
+        s, u = timewords.window(since if isinstance(since, str) else None,
+                                until if isinstance(until, str) else None, tz=zone)
+        since = s if isinstance(since, str) else since
+        until = u if isinstance(until, str) else until
+    sel = filters.Selection.from_options(tables=tables, tz=zone, **selection)
+    expr = sel.expr()
+    frames, errors, sources, files = [], [], [], []
+    for item, res, reason in _iter_results(paths, since=since, until=until, backend=backend,
+                                           tables=tables, selection=expr,
+                                           prefilter=sel.prefilter()):
+        sources.append(_source_row(item, res, reason))
+        if res is not None:
+            files.append(item)
+            frames.append(res.records)
+            errors.extend((item.path, o, n, r) for o, n, r in res.errors)
+    records = pl.concat(frames) if frames else schema.empty(schema.RECORDS)
+    return Audit(
+        records=records,
+        errors=pl.DataFrame(errors, schema=schema.ERRORS, orient="row"),
+        sources=pl.DataFrame(sources, schema=schema.SOURCES) if sources else schema.empty(schema.SOURCES),
+        tables=tables,
+        backend=backend,
+        files=files,
+    )
+
+
+def scan(*paths, **options) -> pl.LazyFrame:
+    """The lazy twin of :func:`load`: a LazyFrame of the records, decoded when collected."""
+    def records() -> pl.DataFrame:
+        return load(*paths, **options).records
+    return pl.defer(records, schema=schema.RECORDS)
