@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Iterator
 
@@ -20,7 +20,7 @@ from . import backends, decode, schema, trails
 from .tables import ClassTable, EventTable, Users
 from .tokens import TOKENS
 
-__all__ = ["Audit", "Tables", "load", "scan"]
+__all__ = ["Audit", "Tables", "load", "scan", "derive_records"]
 
 
 @dataclass(frozen=True)
@@ -33,22 +33,26 @@ class Tables:
     @classmethod
     def from_files(cls, audit_event=None, audit_class=None, passwd=None, group=None,
                    dslocal=None) -> "Tables":
-        return cls(
-            EventTable.from_file(audit_event) if audit_event else EventTable.bundled(),
-            ClassTable.from_file(audit_class) if audit_class else ClassTable.bundled(),
-            Users.from_files(passwd=passwd, group=group, dslocal=dslocal),
-        )
+        classes = ClassTable.from_file(audit_class) if audit_class else ClassTable.bundled()
+        events = (EventTable.from_file(audit_event, classes=classes) if audit_event
+                  else EventTable.bundled())
+        return cls(events, classes, Users.from_files(passwd=passwd, group=group, dslocal=dslocal))
 
     @cached_property
     def event_frame(self) -> pl.DataFrame:
         return self.events.frame(self.classes)
 
 
+#: auditd names the next file a moment before the kernel switches to it, so a few records can
+#: fall just outside a file's name span: widen the span by this much before skipping a file.
+_NAME_SLACK = timedelta(seconds=5)
+
+
 def _ms(t: datetime | None) -> int | None:
     return None if t is None else int(t.timestamp() * 1000)
 
 
-def _derive(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
+def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
     """Core columns + source + event table columns, in schema.RECORDS order."""
     frame = core.with_columns(pl.lit(source, pl.String).alias("source"))
     frame = frame.join(tables.event_frame, on="event", how="left", maintain_order="left")
@@ -68,7 +72,7 @@ def _decode_file(trail, backend, since_ms, until_ms, events, tables, selection) 
     buf = trail.read_bytes()
     result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
                                      events=events)
-    frame = _derive(result.records, trail.path, tables)
+    frame = derive_records(result.records, trail.path, tables)
     if selection is not None:
         frame = frame.filter(selection)
     return _FileResult(trail, frame, result.errors, result.records_seen, len(buf))
@@ -148,7 +152,7 @@ def _iter_results(paths, *, since, until, backend, tables, selection, prefilter
     events = prefilter.get("events") if prefilter else None
     todo = []
     for t in files:
-        if trails.in_window(t, since, until):
+        if trails.in_window(t, since, until, slack=_NAME_SLACK):
             todo.append(t)
         else:
             yield t, None, "outside the time window (by its name)"
@@ -200,6 +204,7 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
         until = u if isinstance(until, str) else until
     sel = filters.Selection.from_options(tables=tables, tz=zone, **selection)
     expr = sel.expr()
+    since, until = _intersect(since, until, sel.window_ms())
     frames, errors, sources, files = [], [], [], []
     for item, res, reason in _iter_results(paths, since=since, until=until, backend=backend,
                                            tables=tables, selection=expr,
@@ -218,6 +223,20 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
         backend=backend,
         files=files,
     )
+
+
+def _intersect(since, until, window_ms):
+    """Narrow the decoder's window by the selection's -a/-b/-d window (both half-open)."""
+    if not window_ms:
+        return since, until
+    lo, hi = window_ms
+    if lo is not None:
+        lo = datetime.fromtimestamp(lo / 1000, timezone.utc)
+        since = lo if since is None else max(since, lo)
+    if hi is not None:
+        hi = datetime.fromtimestamp(hi / 1000, timezone.utc)
+        until = hi if until is None else min(until, hi)
+    return since, until
 
 
 def scan(*paths, **options) -> pl.LazyFrame:
