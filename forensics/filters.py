@@ -218,7 +218,10 @@ def _bracket(p: str, j: int) -> tuple[str, int] | None:
     while j < n:
         c = p[j]
         if c == "]" and not first:
-            return "[" + ("^" if negate else "") + "".join(items) + "]", j + 1
+            body = "".join(items)
+            if not body:     # only empty ranges: nothing matches (negated: any character)
+                return ("(?s:.)" if negate else r"\b\B"), j + 1
+            return "[" + ("^" if negate else "") + body + "]", j + 1
         first = False
         if c == "[" and p.startswith("[:", j):
             end = p.find(":]", j + 2)

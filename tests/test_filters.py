@@ -20,7 +20,7 @@ from hypothesis import given, settings, strategies as st
 
 from forensics import backends
 from forensics import writer as w
-from forensics.audit import Tables, _derive
+from forensics.audit import Tables, derive_records
 from forensics.filters import Selection, SelectionError, click_options, glob_regex, split_regexes
 from forensics.tables import ClassTable, EventTable, Users
 from forensics.tokens import encode
@@ -106,7 +106,7 @@ def frame(tables) -> pl.DataFrame:
     for event, tokens, kw in RECORDS:
         trail.record(event, tokens, **kw)
     result = backends.decode_records(trail.getvalue(), "python")
-    frame = _derive(result.records, "built", tables)
+    frame = derive_records(result.records, "built", tables)
     assert frame.height == len(RECORDS)
     return frame.with_row_index("idx")
 
@@ -196,7 +196,7 @@ def test_class_last_table_line_wins(tmp_path):
     tables = Tables(EventTable.from_file(tmp_path / "audit_event", classes=classes), classes,
                     Users())
     trail = w.record(6171, [w.subject(auid=0), w.return32()], time=T0)
-    frame = _derive(backends.decode_records(trail, "python").records, "x", tables)
+    frame = derive_records(backends.decode_records(trail, "python").records, "x", tables)
     def count(klass):
         return frame.filter(Selection.from_options(tables=tables, tz=UTC, klass=klass).expr()).height
     assert count("ad") == 1
@@ -412,7 +412,7 @@ def realistic():
     rows = (OPENBSM / "trail" / "realistic.trail.index.tsv").read_text().splitlines()[1:]
     index = {int(r.split("\t")[1]): int(r.split("\t")[0]) for r in rows}
     buf = (OPENBSM / "trail" / "realistic.trail").read_bytes()
-    frame = _derive(backends.decode_records(buf, "python").records, "realistic", tables)
+    frame = derive_records(backends.decode_records(buf, "python").records, "realistic", tables)
     frame = frame.with_columns(pl.col("offset").replace_strict(index, return_dtype=pl.Int64)
                                .alias("idx"))
     return frame, tables
