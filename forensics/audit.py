@@ -240,7 +240,23 @@ def _intersect(since, until, window_ms):
 
 
 def scan(*paths, **options) -> pl.LazyFrame:
-    """The lazy twin of :func:`load`: a LazyFrame of the records, decoded when collected."""
-    def records() -> pl.DataFrame:
-        return load(*paths, **options).records
-    return pl.defer(records, schema=schema.RECORDS)
+    """The lazy twin of :func:`load`: the records as a LazyFrame, one file decoded at a time.
+
+    Nothing is read until the frame is collected; each trail file is then decoded, filtered by
+    the selection and the window, and handed on, so a streaming collect or a ``sink_parquet``
+    holds one file's selection at a time.
+    """
+    from . import trails as _trails
+
+    files, _skipped = _trails.collect(*paths)
+    if not files:
+        return schema.empty(schema.RECORDS).lazy()
+
+    def one(path: str):
+        return lambda: load(path, **options).records
+
+    parts = [pl.defer(one(t.path), schema=schema.RECORDS) for t in files
+             if "!" not in t.path]
+    if len(parts) != len(files):        # members of an archive: read the archive as a whole
+        return pl.defer(lambda: load(*paths, **options).records, schema=schema.RECORDS)
+    return pl.concat(parts, how="vertical")

@@ -19,6 +19,7 @@ __all__ = [
     "SOURCES",
     "DAMAGE_REASONS",
     "empty",
+    "markdown",
 ]
 
 UTC_MS = pl.Datetime("ms", "UTC")
@@ -91,13 +92,8 @@ RECORD_DERIVED: list[tuple[str, pl.DataType, str]] = [
     ("event_classes", pl.List(pl.String), "class short names from the event table"),
 ]
 
-RECORDS = pl.Schema(
-    [("source", pl.String)]
-    + [(n, t) for n, t, _ in RECORD_CORE[:3]]
-    + [(n, t) for n, t, _ in RECORD_CORE[3:4]]
-    + [(n, t) for n, t, _ in RECORD_DERIVED[1:]]
-    + [(n, t) for n, t, _ in RECORD_CORE[4:]]
-)
+RECORDS = pl.Schema([(n, t) for n, t, _ in
+                     RECORD_DERIVED[:1] + RECORD_CORE[:4] + RECORD_DERIVED[1:] + RECORD_CORE[4:]])
 CORE = pl.Schema([(n, t) for n, t, _ in RECORD_CORE])
 
 TOKENS = pl.Schema([
@@ -149,3 +145,19 @@ SOURCES = pl.Schema([
 
 def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
+
+
+def _dtype_text(dtype: pl.DataType) -> str:
+    return str(dtype).replace("String", "str").replace("time_zone='UTC'", "UTC")
+
+
+def markdown() -> str:
+    """The records frame's columns as a Markdown table (the README embeds it; a test checks)."""
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    for name, dtype, meaning in RECORD_DERIVED[:1] + RECORD_CORE[:4] + RECORD_DERIVED[1:] + RECORD_CORE[4:]:
+        lines.append(f"| `{name}` | {_dtype_text(dtype)} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -1,0 +1,69 @@
+"""The public Python API: names, frames and their columns."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import forensics
+from forensics import schema
+
+from .conftest import FIXTURES, ROOT, shared_path
+
+CONTRACT_RECORDS = ["source", "offset", "length", "time", "event", "event_name", "event_classes",
+                    "modifier", "version", "auid", "euid", "egid", "ruid", "rgid", "pid", "asid",
+                    "return_errno", "return_value", "success", "paths", "args", "exec_argv",
+                    "exec_env", "exit_status", "exit_value", "text"]
+
+
+def test_all_names_exist():
+    assert sorted(forensics.__all__) == forensics.__all__
+    for name in forensics.__all__:
+        assert getattr(forensics, name) is not None
+
+
+def test_backend_attribute_and_environment(monkeypatch):
+    assert forensics.backend in ("c", "python")
+    monkeypatch.setenv("KNOX_REPORT_BACKEND", "python")
+    assert forensics.backend == "python"
+    monkeypatch.setenv("KNOX_REPORT_BACKEND", "rust")
+    with pytest.raises(forensics.BackendError, match="valid backends are c, python"):
+        forensics.backend
+
+
+def test_load_a_var_audit_folder(backend):
+    audit = forensics.load(shared_path("openbsm", "auditdir"), backend=backend)
+    assert audit.backend == backend
+    assert audit.records.schema == schema.RECORDS
+    for column in CONTRACT_RECORDS:
+        assert column in audit.records.columns
+    assert audit.records.height == 63
+    assert audit.errors.rows() == [(str(shared_path("openbsm", "auditdir", "20240314120000.crash_recovery")),
+                                    2552, 40, "truncated record")]
+    src = audit.sources
+    assert src.schema == schema.SOURCES
+    assert sorted(src["kind"].to_list()) == ["crash_recovery", "not_terminated", "skipped", "terminated"]
+    assert src.filter(pl.col("read"))["records"].sum() == 63
+
+
+def test_tokens_frame_is_lossless(backend):
+    audit = forensics.load(shared_path("openbsm", "trail", "realistic.trail"), backend=backend)
+    tokens = audit.tokens
+    assert tokens.schema == schema.TOKENS
+    assert tokens.height == audit.records["token_count"].sum()
+    data = shared_path("openbsm", "trail", "realistic.trail").read_bytes()
+    rebuilt = b"".join(tokens.sort("record_offset", "index")["raw"].to_list())
+    assert rebuilt == data[12:-52]          # every record byte, between the two file tokens
+    assert set(tokens.filter(pl.col("token_id") == 0xED)["name"]) == {"identity"}
+
+
+def test_scan_is_lazy_and_equal(backend):
+    path = shared_path("openbsm", "auditdir")
+    lazy = forensics.scan(path, backend=backend)
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect().equals(forensics.load(path, backend=backend).records)
+
+
+def test_readme_documents_every_column():
+    readme = (ROOT / "README.md").read_text()
+    assert schema.markdown() in readme, "regenerate with: python -m forensics.schema"
