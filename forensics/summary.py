@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from . import templates
+
 __all__ = ["render"]
 
 _UNSET = 4294967295
@@ -20,10 +22,6 @@ def _fmt_time(t) -> str:
     return "-" if t is None else t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
 
 
-def _table(rows: list[tuple], headers: tuple[str, ...]) -> list[str]:
-    cells = [headers] + [tuple("" if c is None else str(c) for c in r) for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
 
 
 def _clean(s: str, limit: int = 160) -> str:
@@ -36,28 +34,30 @@ def _clean(s: str, limit: int = 160) -> str:
 def render(audit, zone) -> str:
     rec = audit.records
     src = audit.sources
-    lines = [f"knox-report summary (record times in UTC; --since/--until words read in {zone})", ""]
     read = src.filter(pl.col("read"))
-    lines.append(f"Files: {read.height} read, {src.height - read.height} not read; "
-                 f"{int(read['bytes'].sum() or 0):,} bytes; backend {audit.backend}")
-    lines += _table([(r["path"], r["kind"], r["records"] if r["read"] else "-",
-                      r["damaged_bytes"] or 0 if r["read"] else "-",
-                      r["skip_reason"] or "") for r in src.iter_rows(named=True)],
-                    ("file", "kind", "records", "damaged bytes", "not read because"))
-    lines.append("")
-    if rec.height:
-        lines.append(f"Records selected: {rec.height:,}, from {_fmt_time(rec['time'].min())} "
-                     f"to {_fmt_time(rec['time'].max())}")
-    else:
-        lines.append("Records selected: 0")
-    if audit.errors.height:
-        lines.append(f"Damaged spans skipped: {audit.errors.height} "
-                     f"({int(audit.errors['length'].sum()):,} bytes); every good record was kept")
-        lines += _table([(e["source"], e["offset"], e["length"], e["reason"])
-                         for e in audit.errors.head(20).iter_rows(named=True)],
-                        ("file", "offset", "length", "reason"))
-    if not rec.height:
-        return "\n".join(lines) + "\n"
+    context = {
+        "zone": zone,
+        "backend": audit.backend,
+        "files_read": read.height,
+        "files_unread": src.height - read.height,
+        "bytes_read": int(read["bytes"].sum() or 0),
+        "files": [(r["path"], r["kind"], r["records"] if r["read"] else "-",
+                   (r["damaged_bytes"] or 0) if r["read"] else "-", r["skip_reason"] or "")
+                  for r in src.iter_rows(named=True)],
+        "records": rec.height,
+        "first": _fmt_time(rec["time"].min()) if rec.height else None,
+        "last": _fmt_time(rec["time"].max()) if rec.height else None,
+        "damage": [(e["source"], e["offset"], e["length"], e["reason"])
+                   for e in audit.errors.head(20).iter_rows(named=True)],
+        "damage_spans": audit.errors.height,
+        "damage_bytes": int(audit.errors["length"].sum() or 0),
+        "sections": _sections(audit) if rec.height else [],
+    }
+    return templates.environment().get_template("summary.txt.j2").render(context)
+
+
+def _sections(audit) -> list[tuple[str, tuple, list]]:
+    rec = audit.records
     users = audit.tables.users
 
     def who(auid):
@@ -66,29 +66,23 @@ def render(audit, zone) -> str:
         name = users.user_name(auid)
         return f"{name} ({auid})" if name else str(auid)
 
-    lines += ["", "Events:"]
     top = (rec.group_by(pl.coalesce("event_name", pl.col("event").cast(pl.String)).alias("event"))
               .len().sort(["len", "event"], descending=[True, False]).head(15))
-    lines += _table(top.rows(), ("event", "records"))
-    lines += ["", "Audit users (auid):"]
     people = rec.group_by("auid").len().sort(["len", "auid"], descending=[True, False])
-    lines += _table([(who(a), n) for a, n in people.rows()], ("user", "records"))
-
+    sections = [("Events", ("event", "records"), top.rows()),
+                ("Audit users (auid)", ("user", "records"), [(who(a), n) for a, n in people.rows()])]
     execs = rec.filter(pl.col("exec_argv").is_not_null()).head(40)
     if execs.height:
-        lines += ["", f"Commands run (first {execs.height}):"]
-        lines += _table([(_fmt_time(r["time"]), who(r["auid"]), r["euid"], r["pid"],
-                          _clean(" ".join(r["exec_argv"])))
-                         for r in execs.iter_rows(named=True)],
-                        ("time", "user", "euid", "pid", "argv"))
+        sections.append((f"Commands run (first {execs.height})", ("time", "user", "euid", "pid", "argv"),
+                         [(_fmt_time(r["time"]), who(r["auid"]), r["euid"], r["pid"],
+                           _clean(" ".join(r["exec_argv"]))) for r in execs.iter_rows(named=True)]))
     seen = pl.lit(False)
     for what, test in _FILE_CHANGES:
         hits = rec.filter(test & ~seen & pl.col("success").fill_null(False)
                           & (pl.col("paths").list.len() > 0)).head(20)
         seen = seen | test
         if hits.height:
-            lines += ["", f"Files ({what}, first {hits.height}):"]
-            lines += _table([(_fmt_time(r["time"]), who(r["auid"]), r["pid"],
-                              _clean(r["paths"][-1])) for r in hits.iter_rows(named=True)],
-                            ("time", "user", "pid", "path"))
-    return "\n".join(lines) + "\n"
+            sections.append((f"Files {what} (first {hits.height})", ("time", "user", "pid", "path"),
+                             [(_fmt_time(r["time"]), who(r["auid"]), r["pid"], _clean(r["paths"][-1]))
+                              for r in hits.iter_rows(named=True)]))
+    return sections

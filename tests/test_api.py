@@ -67,3 +67,19 @@ def test_scan_is_lazy_and_equal(backend):
 def test_readme_documents_every_column():
     readme = (ROOT / "README.md").read_text()
     assert schema.markdown() in readme, "regenerate with: python -m forensics.schema"
+
+
+def test_templates_ship_in_the_wheel(tmp_path):
+    """`pip wheel .` puts the report templates and data tables inside the package."""
+    import subprocess
+    import sys
+    import zipfile
+
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                          "-q", "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {out.stderr.strip().splitlines()[-1:]}")
+    wheel = next(tmp_path.glob("knox_report-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "forensics/report_templates/summary.txt.j2" in names
+    assert "forensics/data/audit_event.tsv" in names
