@@ -215,14 +215,31 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
             frames.append(res.records)
             errors.extend((item.path, o, n, r) for o, n, r in res.errors)
     records = pl.concat(frames) if frames else schema.empty(schema.RECORDS)
+    source_frame = (_with_gaps(pl.DataFrame(sources, schema=schema.SOURCES)) if sources
+                    else schema.empty(schema.SOURCES))
     return Audit(
         records=records,
         errors=pl.DataFrame(errors, schema=schema.ERRORS, orient="row"),
-        sources=pl.DataFrame(sources, schema=schema.SOURCES) if sources else schema.empty(schema.SOURCES),
+        sources=source_frame,
         tables=tables,
         backend=backend,
         files=files,
     )
+
+
+def _with_gaps(sources: pl.DataFrame) -> pl.DataFrame:
+    """``gap_before``: how long nothing was recorded between a trail file and the one before it.
+
+    A file's span is taken from its name where the name gives it, else from its records; files
+    without a time (skipped links) get null. A negative gap means the two files overlap.
+    """
+    start = pl.coalesce("name_start", "first_record")
+    end = pl.coalesce("name_end", "last_record")
+    timed = sources.with_row_index("_row").filter(start.is_not_null()).sort(start, "_row")
+    gaps = timed.select("_row", (start - end.shift(1)).alias("gap_before"))
+    return (sources.drop("gap_before").with_row_index("_row")
+            .join(gaps, on="_row", how="left", maintain_order="left")
+            .drop("_row").select(schema.SOURCES.names()).cast(dict(schema.SOURCES)))
 
 
 def _intersect(since, until, window_ms):

@@ -140,6 +140,7 @@ SOURCES = pl.Schema([
     ("bytes", pl.UInt64),
     ("records", pl.UInt64),
     ("damaged_bytes", pl.UInt64),
+    ("gap_before", pl.Duration("ms")),   # time not covered since the previous file ended
 ])
 
 

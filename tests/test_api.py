@@ -83,3 +83,22 @@ def test_templates_ship_in_the_wheel(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "forensics/report_templates/summary.txt.j2" in names
     assert "forensics/data/audit_event.tsv" in names
+
+
+def test_damaged_file_inside_a_window(backend):
+    """A window over the crash-recovery file: its good records and its damage are reported."""
+    folder = shared_path("openbsm", "auditdir")
+    audit = forensics.load(folder, since="2024-03-14T12:00:00Z", until="2024-03-14T13:00:00Z",
+                           backend=backend)
+    assert audit.records.height == 19
+    assert audit.errors["reason"].to_list() == ["truncated record"]
+    read = dict(audit.sources.select("kind", "read").rows())
+    assert read == {"skipped": False, "crash_recovery": True, "terminated": False, "not_terminated": False}
+    assert audit.sources.filter(~pl.col("read") & (pl.col("kind") != "skipped"))[
+        "skip_reason"].to_list() == ["outside the time window (by its name)"] * 2
+
+
+def test_sources_report_coverage_gaps(backend):
+    audit = forensics.load(shared_path("openbsm", "auditdir"), backend=backend)
+    gaps = audit.sources.filter(pl.col("read")).sort("name_start")["gap_before"].to_list()
+    assert gaps[0] is None and all(g is not None for g in gaps[1:])

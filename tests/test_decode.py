@@ -156,3 +156,31 @@ def test_random_bytes_never_raise(data):
     decoded = decode.decode(data)
     covered = sum(length for _, length, _ in decoded.errors)
     assert covered <= len(data)
+
+
+@pytest.mark.parametrize("path", [p for p in shared_files("openbsm/records") if "." not in p.name],
+                         ids=lambda p: p.name)
+def test_writer_rebuilds_golden_records(path):
+    """The trail writer, fed the decoded tokens of a golden record, writes the same bytes."""
+    buf = path.read_bytes()
+    items = list(decode.frame(buf))
+    for item in items:
+        if item.kind != "record":
+            continue
+        end = item.offset + item.length - 7
+        toks, damage = decode.walk(buf, item.offset, end)
+        if damage is not None:
+            continue
+        head, body = toks[0], toks[1:]
+        kinds = {0x14: "header32", 0x15: "header32_ex", 0x74: "header64", 0x79: "header64_ex"}
+        hv = head.values
+        ex = head.id in (0x15, 0x79)
+        sec, msec = (hv[5], hv[6]) if ex else (hv[4], hv[5])
+        if msec > 999 or (ex and hv[4][0] not in (4, 16)):
+            continue
+        host = decode.format_ip4(hv[4][1]) if ex and hv[4][0] == 4 else (
+            decode.format_ip6(hv[4][1]) if ex else None)
+        rebuilt = w.record(hv[2], [tokens.encode(t.id, t.values) for t in body],
+                           time=sec + msec / 1000, modifier=hv[3], version=hv[1],
+                           header=kinds[head.id], host=host)
+        assert rebuilt == buf[item.offset:item.offset + item.length]
