@@ -5,12 +5,15 @@
 Writes (once) a trail of about ``--records`` records with the trail writer: shells forking
 children that exec and open, read and close files, pids wrapping at 99999, launchd-spawned
 helpers asked for through authorization records, sudo and su. Then it decodes it (timed) and
-times ``processes.build``, ``attribution.events`` and ``attribution.sessions``.
+times ``processes.build``, ``attribution.events`` and ``attribution.sessions`` against
+``forensics.load`` of the same trail (decode + derived columns), alternating, ``--runs`` times.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import statistics
 import time
 from pathlib import Path
 
@@ -77,6 +80,7 @@ def main(argv=None) -> int:
     ap.add_argument("--records", type=int, default=800_000)
     ap.add_argument("--out", default="benchmarks/out")
     ap.add_argument("--backend", default=None)
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
     out = Path(args.out)
     trail = out / f"synthetic-{args.records}.trail"
@@ -84,25 +88,41 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         write_trail(trail, args.records)
         print(f"wrote {trail} in {time.perf_counter() - t0:.1f} s")
+    try:
+        from forensics import load
+    except ImportError:
+        load = None
     buf = trail.read_bytes()
-    t0 = time.perf_counter()
-    core = backends.decode_records(buf, args.backend).records
-    t_decode = time.perf_counter() - t0
-    records = core.with_columns(pl.lit(str(trail)).alias("source"))
-    print(f"records {records.height}, decode ({backends.choose(args.backend)}) {t_decode:.2f} s")
-    t0 = time.perf_counter()
-    procs = processes.build(records)
-    t_proc = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ev = attribution.events(records, procs, None)
-    t_ev = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ses = attribution.sessions(records, None)
-    t_ses = time.perf_counter() - t0
-    print(f"lifetimes {procs.height}: processes.build {t_proc:.2f} s")
-    print(f"events {ev.height}: attribution.events {t_ev:.2f} s")
-    print(f"sessions {ses.height}: attribution.sessions {t_ses:.2f} s")
-    print(f"reconstruction + attribution {t_proc + t_ev + t_ses:.2f} s")
+    times: dict[str, list[float]] = {}
+
+    def timed(name, func):
+        t0 = time.perf_counter()
+        result = func()
+        times.setdefault(name, []).append(time.perf_counter() - t0)
+        return result
+
+    for _ in range(args.runs):
+        timed("decode", lambda: backends.decode_records(buf, args.backend))
+        if load is not None:
+            audit = timed("load", lambda: load(str(trail), backend=args.backend))
+            records = audit.records
+        else:
+            records = backends.decode_records(buf, args.backend).records.with_columns(
+                pl.lit(str(trail)).alias("source"))
+        procs = timed("processes.build", lambda: processes.build(records))
+        ev = timed("attribution.events", lambda: attribution.events(records, procs, None))
+        ses = timed("attribution.sessions", lambda: attribution.sessions(records, None))
+        times.setdefault("reconstruction + attribution", []).append(
+            times["processes.build"][-1] + times["attribution.events"][-1]
+            + times["attribution.sessions"][-1])
+        n, lives, sessions = records.height, procs.height, ses.height
+        del records, procs, ev, ses
+        gc.collect()
+    print(f"{n} records, {lives} lifetimes, {sessions} session rows, backend "
+          f"{backends.choose(args.backend)}; median of {args.runs} runs (min-max):")
+    for name, values in times.items():
+        print(f"  {name:30s} {statistics.median(values):6.2f} s  "
+              f"({min(values):.2f}-{max(values):.2f})")
     return 0
 
 
