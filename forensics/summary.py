@@ -31,6 +31,18 @@ def _clean(s: str, limit: int = 160) -> str:
     return out if len(out) <= limit else out[:limit - 1] + "…"
 
 
+def _person(row) -> str:
+    if row["user"] is None:
+        return "(nobody: daemon)"
+    return f'{row["user_name"]} ({row["user"]})' if row["user_name"] else str(row["user"])
+
+
+def _how(row) -> str:
+    kind = row["attribution_kind"] or ""
+    text = f'{kind} {row["confidence"] or ""}'.strip()
+    return text + (", elevated" if row["elevated"] else "")
+
+
 def render(audit, zone) -> str:
     rec = audit.records
     src = audit.sources
@@ -71,11 +83,29 @@ def _sections(audit) -> list[tuple[str, tuple, list]]:
     people = rec.group_by("auid").len().sort(["len", "auid"], descending=[True, False])
     sections = [("Events", ("event", "records"), top.rows()),
                 ("Audit users (auid)", ("user", "records"), [(who(a), n) for a, n in people.rows()])]
-    execs = rec.filter(pl.col("exec_argv").is_not_null()).head(40)
+    events = audit.events
+    execs = events.filter(pl.col("exec_argv").is_not_null()).head(40)
     if execs.height:
-        sections.append((f"Commands run (first {execs.height})", ("time", "user", "euid", "pid", "argv"),
-                         [(_fmt_time(r["time"]), who(r["auid"]), r["euid"], r["pid"],
+        sections.append((f"Commands run (first {execs.height}; person = who is behind it)",
+                         ("time", "person", "how sure", "euid", "pid", "argv"),
+                         [(_fmt_time(r["time"]), _person(r), _how(r), r["euid"], r["pid"],
                            _clean(" ".join(r["exec_argv"]))) for r in execs.iter_rows(named=True)]))
+    sessions = audit.sessions
+    if sessions.height:
+        sections.append(("Logins and sessions", ("start", "how", "user", "target", "session", "ok"),
+                         [(_fmt_time(r["start"]), r["how"], r["user_name"] or r["user"],
+                           r["target_user_name"] or r["target_user"] or "", r.get("session_id") or "",
+                           {True: "yes", False: "FAILED"}.get(r["success"], ""))
+                          for r in sessions.head(30).iter_rows(named=True)]))
+    inferred = (audit.processes.filter(pl.col("user_kind") == "inferred")
+                .sort("start", nulls_last=True).head(20))
+    if inferred.height:
+        sections.append(("Inferred attributions (no audit user on the records; evidence below)",
+                         ("process", "image", "person", "how sure", "evidence"),
+                         [(r["proc_id"], _clean((r["images"] or ["?"])[-1], 60),
+                           users.user_name(r["user"]) or r["user"], r["user_confidence"],
+                           _clean(r["user_evidence"] or "", 400))
+                          for r in inferred.iter_rows(named=True)]))
     seen = pl.lit(False)
     for what, test in _FILE_CHANGES:
         hits = rec.filter(test & ~seen & pl.col("success").fill_null(False)
