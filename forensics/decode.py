@@ -149,9 +149,91 @@ def _skip_strings(buf, pos: int, k: int) -> int:
     return pos
 
 
+def _scan(buf, p: int, end: int, memo: dict, choice: dict):
+    """Generator: the walk status from p (None = clean to the trailer, else (offset, reason)).
+
+    It yields a position whenever it needs that position's status (the rest after an exec
+    strings token, or after a cut) and receives it; ``_status`` drives it without recursion.
+    Every token start it passes shares its result (``memo``); for each exec strings token it
+    records the chosen cut in ``choice`` (-1: the greedy parse).
+    """
+    visited = []
+    status = None
+    while p < end:
+        if p in memo:
+            status = memo[p]
+            break
+        visited.append(p)
+        tid = buf[p]
+        spec = TOKENS.get(tid)
+        if spec is None:
+            status = (p, "unknown token")
+            break
+        try:
+            values, new = spec.parse(buf, p + 1, end)
+        except TokenError:
+            status = (p, "bad token")
+            break
+        if tid in _STRINGS_IDS:
+            count, strings = values[0]
+            greedy = _UNKNOWN
+            if not (len(strings) < count and count <= MAX_EXEC_COUNT):
+                greedy = yield new
+                if greedy is None or count > MAX_EXEC_COUNT:
+                    choice[p] = -1
+                    status = greedy
+                    break
+            cut, chosen = p + 5, -1
+            for k in range(len(strings)):
+                if k:
+                    cut = buf.find(b"\0", cut, end) + 1
+                if buf[cut] in EXEC_FOLLOWERS and (yield cut) is None:
+                    chosen = k
+                    break
+            choice[p] = chosen
+            if chosen >= 0:
+                status = None
+            else:
+                status = (yield new) if greedy is _UNKNOWN else greedy
+            break
+        p = new
+    for v in visited:
+        memo[v] = status
+    return status
+
+
+_UNKNOWN = object()
+
+
+def _status(buf, p: int, end: int, memo: dict, choice: dict):
+    """Run ``_scan`` from p with an explicit stack (no recursion, whatever the record holds)."""
+    if p >= end:
+        return None
+    if p in memo:
+        return memo[p]
+    stack = [_scan(buf, p, end, memo, choice)]
+    value, start = None, True
+    while stack:
+        try:
+            want = next(stack[-1]) if start else stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            value, start = done.value, False
+            continue
+        if want >= end:
+            value, start = None, False
+        elif want in memo:
+            value, start = memo[want], False
+        else:
+            stack.append(_scan(buf, want, end, memo, choice))
+            start = True
+    return value
+
+
 def walk(buf, pos: int, end: int) -> tuple[list[Token], tuple[int, str] | None]:
     """Tokens from pos up to end (the trailer's offset); damage is (offset, reason) or None."""
     tokens: list[Token] = []
+    memo = choice = None
     while pos < end:
         tid = buf[pos]
         spec = TOKENS.get(tid)
@@ -162,20 +244,14 @@ def walk(buf, pos: int, end: int) -> tuple[list[Token], tuple[int, str] | None]:
         except TokenError:
             return tokens, (pos, "bad token")
         if tid in _STRINGS_IDS:
-            count, strings = values[0]
-            rest, damage = walk(buf, new, end)
-            if (damage is not None or len(strings) < count) and count <= MAX_EXEC_COUNT:
-                for k in range(len(strings)):
-                    cut = _skip_strings(buf, pos + 1, k)
-                    if buf[cut] not in EXEC_FOLLOWERS:
-                        continue
-                    rest_k, damage_k = walk(buf, cut, end)
-                    if damage_k is None:
-                        strings, new, rest, damage = strings[:k], cut, rest_k, None
-                        break
-            tokens.append(Token(tid, pos, new - pos, ((count, strings),)))
-            tokens.extend(rest)
-            return tokens, damage
+            if memo is None:
+                memo, choice = {}, {}
+            _status(buf, pos, end, memo, choice)
+            k = choice[pos]
+            if k >= 0:
+                count, strings = values[0]
+                new = _skip_strings(buf, pos + 1, k)
+                values = ((count, strings[:k]),)
         tokens.append(Token(tid, pos, new - pos, values))
         pos = new
     return tokens, None
@@ -371,7 +447,7 @@ def _row(buf, item: Item, tokens: list[Token], damage) -> list:
     row[I["paths"]] = paths
     row[I["args"]] = args
     row[I["text"]] = texts
-    row[I["token_count"]] = len(tokens) + 1
+    row[I["token_count"]] = min(len(tokens) + 1, 0xFFFF)      # UInt16, as the C core caps it
     row[I["damage"]] = damage[1] if damage else None
     return row
 
@@ -383,6 +459,8 @@ def decode(buf, *, since_ms: int | None = None, until_ms: int | None = None,
     ``since_ms``/``until_ms`` (epoch ms, half-open) and ``events`` (a set of event numbers) drop
     records at the header, before their tokens are walked.
     """
+    if isinstance(buf, memoryview):
+        buf = buf.tobytes()
     rows: list[list] = []
     errors: list[tuple[int, int, str]] = []
     seen = files = 0

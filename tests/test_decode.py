@@ -184,3 +184,35 @@ def test_writer_rebuilds_golden_records(path):
                            time=sec + msec / 1000, modifier=hv[3], version=hv[1],
                            header=kinds[head.id], host=host)
         assert rebuilt == buf[item.offset:item.offset + item.length]
+
+
+def _exec_soup(n: int, count: int = 3) -> bytes:
+    """A record of n exec_args tokens, each claiming more strings than it has."""
+    toks = [w.exec_args(["a", "=b", "'c"], count=count) for _ in range(n)]
+    return w.record(w.AUE_EXECVE, toks + [w.subject(), w.return32()], time=T0)
+
+
+@pytest.mark.parametrize("n", [1500, 3000])
+def test_many_exec_tokens_need_no_recursion(backend, n):
+    result = backends.decode_records(_exec_soup(n, count=3), backend)
+    assert result.records.height == 1 and result.records["damage"][0] is None
+
+
+def test_crafted_cut_search_stays_fast(backend):
+    """Tokens whose strings look like followers: the memoised search is linear, not exponential."""
+    import time
+
+    start = time.perf_counter()
+    result = backends.decode_records(_exec_soup(60, count=9), backend)
+    assert time.perf_counter() - start < 5
+    assert result.records.height == 1
+
+
+def test_token_count_is_capped(backend):
+    rec = w.record(w.AUE_EXIT, [w.seq(i) for i in range(70000)], time=T0)
+    assert backends.decode_records(rec, backend).records["token_count"].to_list() == [65535]
+
+
+def test_memoryview_input(backend):
+    buf = _execve(["ls"])
+    assert backends.decode_records(memoryview(buf), backend).records.height == 1

@@ -1,0 +1,1657 @@
+/*
+ * bsm.c - the C decoder core of knox-report. See bsm.h.
+ *
+ * Mirrors forensics/decode.py step for step:
+ *   frame()            -> bsm_decode's main loop with record_problem / file_size / resync
+ *   walk()             -> emit_tokens (the token walk that fills the row) with the exec_args /
+ *                         exec_env cut search decided by status_of (memoised, iterative, so a
+ *                         crafted record cannot make it exponential or overflow the C stack)
+ *   _row()             -> the per-token switch in emit_tokens plus finish_row
+ *   text.decode_bytes  -> text_map
+ * Token layouts are those of forensics/tokens.py; a token that does not fit is "bad token",
+ * an id the table does not define is "unknown token".
+ */
+#include "bsm.h"
+
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_RECORD_SIZE 25
+#define MAX_EXEC_COUNT (1u << 20)
+#define BIND_EVENT 34
+#define MAX_SEC ((uint64_t)1 << 43)
+
+/* ------------------------------------------------------------------------------------------ */
+/* columns, in schema.RECORD_CORE order */
+
+/* X(index, name, kind, width) for every column, in schema.RECORD_CORE order */
+#define COLUMNS(X) \
+    X(C_OFFSET, "offset", BSM_FIXED, 8) \
+    X(C_LENGTH, "length", BSM_FIXED, 4) \
+    X(C_TIME, "time", BSM_FIXED, 8) \
+    X(C_EVENT, "event", BSM_FIXED, 2) \
+    X(C_MODIFIER, "modifier", BSM_FIXED, 2) \
+    X(C_VERSION, "version", BSM_FIXED, 1) \
+    X(C_HEADER_TOKEN, "header_token", BSM_FIXED, 1) \
+    X(C_HOST, "host", BSM_STRING, 0) \
+    X(C_SUBJECT_TOKEN, "subject_token", BSM_FIXED, 1) \
+    X(C_AUID, "auid", BSM_FIXED, 4) \
+    X(C_EUID, "euid", BSM_FIXED, 4) \
+    X(C_EGID, "egid", BSM_FIXED, 4) \
+    X(C_RUID, "ruid", BSM_FIXED, 4) \
+    X(C_RGID, "rgid", BSM_FIXED, 4) \
+    X(C_PID, "pid", BSM_FIXED, 4) \
+    X(C_ASID, "asid", BSM_FIXED, 4) \
+    X(C_TERMINAL_PORT, "terminal_port", BSM_FIXED, 8) \
+    X(C_TERMINAL_HOST, "terminal_host", BSM_STRING, 0) \
+    X(C_P_AUID, "process_auid", BSM_FIXED, 4) \
+    X(C_P_EUID, "process_euid", BSM_FIXED, 4) \
+    X(C_P_EGID, "process_egid", BSM_FIXED, 4) \
+    X(C_P_RUID, "process_ruid", BSM_FIXED, 4) \
+    X(C_P_RGID, "process_rgid", BSM_FIXED, 4) \
+    X(C_P_PID, "process_pid", BSM_FIXED, 4) \
+    X(C_P_ASID, "process_asid", BSM_FIXED, 4) \
+    X(C_P_TERMINAL_PORT, "process_terminal_port", BSM_FIXED, 8) \
+    X(C_P_TERMINAL_HOST, "process_terminal_host", BSM_STRING, 0) \
+    X(C_RETURN_ERRNO, "return_errno", BSM_FIXED, 1) \
+    X(C_RETURN_VALUE, "return_value", BSM_FIXED, 8) \
+    X(C_SUCCESS, "success", BSM_BOOL, 1) \
+    X(C_PATHS, "paths", BSM_LIST, 0) \
+    X(C_ARGS, "args", BSM_ARGS, 0) \
+    X(C_EXEC_ARGV, "exec_argv", BSM_LIST, 0) \
+    X(C_EXEC_ARGS_COUNT, "exec_args_count", BSM_FIXED, 4) \
+    X(C_EXEC_ENV, "exec_env", BSM_LIST, 0) \
+    X(C_EXIT_STATUS, "exit_status", BSM_FIXED, 4) \
+    X(C_EXIT_VALUE, "exit_value", BSM_FIXED, 4) \
+    X(C_TEXT, "text", BSM_LIST, 0) \
+    X(C_ATTR_MODE, "attr_mode", BSM_FIXED, 4) \
+    X(C_ATTR_UID, "attr_uid", BSM_FIXED, 4) \
+    X(C_ATTR_GID, "attr_gid", BSM_FIXED, 4) \
+    X(C_ATTR_FSID, "attr_fsid", BSM_FIXED, 4) \
+    X(C_ATTR_NODEID, "attr_nodeid", BSM_FIXED, 8) \
+    X(C_ATTR_DEV, "attr_dev", BSM_FIXED, 8) \
+    X(C_SOCKET_FAMILY, "socket_family", BSM_STRING, 0) \
+    X(C_SOCKET_TYPE, "socket_type", BSM_FIXED, 2) \
+    X(C_LOCAL_ADDRESS, "local_address", BSM_STRING, 0) \
+    X(C_LOCAL_PORT, "local_port", BSM_FIXED, 2) \
+    X(C_REMOTE_ADDRESS, "remote_address", BSM_STRING, 0) \
+    X(C_REMOTE_PORT, "remote_port", BSM_FIXED, 2) \
+    X(C_SOCKET_PATH, "socket_path", BSM_STRING, 0) \
+    X(C_IP_ADDRESS, "ip_address", BSM_STRING, 0) \
+    X(C_IDENTITY_SIGNER_TYPE, "identity_signer_type", BSM_FIXED, 4) \
+    X(C_SIGNING_ID, "signing_id", BSM_STRING, 0) \
+    X(C_SIGNING_ID_TRUNCATED, "signing_id_truncated", BSM_BOOL, 1) \
+    X(C_TEAM_ID, "team_id", BSM_STRING, 0) \
+    X(C_TEAM_ID_TRUNCATED, "team_id_truncated", BSM_BOOL, 1) \
+    X(C_CDHASH, "cdhash", BSM_STRING, 0) \
+    X(C_EXEC_CDHASH, "exec_cdhash", BSM_STRING, 0) \
+    X(C_ZONENAME, "zonename", BSM_STRING, 0) \
+    X(C_SEQUENCE, "sequence", BSM_FIXED, 4) \
+    X(C_IPC_TYPE, "ipc_type", BSM_FIXED, 1) \
+    X(C_IPC_ID, "ipc_id", BSM_FIXED, 4) \
+    X(C_TOKEN_COUNT, "token_count", BSM_FIXED, 2) \
+    X(C_DAMAGE, "damage", BSM_STRING, 0)
+
+enum {
+#define ENUM(ci, name, kind, width) ci,
+    COLUMNS(ENUM)
+#undef ENUM
+    NCOLS
+};
+
+typedef struct {
+    const char *name;
+    int kind;
+    int width;
+} coldef;
+
+static const coldef COLDEFS[NCOLS] = {
+#define DEF(ci, name, kind, width) {name, kind, width},
+    COLUMNS(DEF)
+#undef DEF
+};
+
+static const char *const REASONS[BSM_NREASONS] = {
+    "garbage",
+    "truncated record",
+    "bad record size",
+    "bad trailer",
+    "truncated file token",
+    "unknown token",
+    "bad token",
+};
+
+int bsm_num_columns(void) { return NCOLS; }
+
+const char *bsm_reason_name(int reason)
+{
+    return (reason >= 0 && reason < BSM_NREASONS) ? REASONS[reason] : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* token ids */
+
+/* every id of tokens.TOKENS */
+static const uint8_t g_known[256] = {
+    [0x11] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x21] = 1, [0x22] = 1, [0x23] = 1,
+    [0x24] = 1, [0x26] = 1, [0x27] = 1, [0x28] = 1, [0x29] = 1, [0x2A] = 1, [0x2B] = 1,
+    [0x2C] = 1, [0x2D] = 1, [0x2E] = 1, [0x2F] = 1, [0x32] = 1, [0x38] = 1, [0x39] = 1,
+    [0x3B] = 1, [0x3C] = 1, [0x3D] = 1, [0x3E] = 1, [0x52] = 1, [0x60] = 1, [0x71] = 1,
+    [0x72] = 1, [0x73] = 1, [0x74] = 1, [0x75] = 1, [0x77] = 1, [0x79] = 1, [0x7A] = 1,
+    [0x7B] = 1, [0x7C] = 1, [0x7D] = 1, [0x7E] = 1, [0x7F] = 1, [0x80] = 1, [0x81] = 1,
+    [0x82] = 1, [0x84] = 1, [0x85] = 1, [0xED] = 1, [0xEE] = 1, [0xEF] = 1,
+};
+/* decode.EXEC_FOLLOWERS: the tokens xnu writes after exec strings */
+static const uint8_t g_follower[256] = {
+    [0x3D] = 1, [0x23] = 1, [0x3E] = 1, [0x73] = 1, [0x21] = 1, [0x24] = 1, [0x75] = 1,
+    [0x7A] = 1, [0x7C] = 1, [0x27] = 1, [0x72] = 1,
+};
+/* decode.HEADER_IDS */
+static const uint8_t g_header[256] = {[0x14] = 1, [0x15] = 1, [0x74] = 1, [0x79] = 1};
+/* what _resync looks at: the header ids and the file token */
+static const uint8_t g_resync[256] = {[0x11] = 1, [0x14] = 1, [0x15] = 1, [0x74] = 1, [0x79] = 1};
+
+static inline uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint64_t be64(const uint8_t *p)
+{
+    return ((uint64_t)be32(p) << 32) | be32(p + 4);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* text: the lossless mapping of forensics/text.py */
+
+static inline uint8_t *put_escape(uint8_t *o, uint8_t b)
+{
+    /* U+EF00 + b (b >= 0x80) in UTF-8 */
+    o[0] = 0xEE;
+    o[1] = (uint8_t)(0xBC | (b >> 6));
+    o[2] = (uint8_t)(0x80 | (b & 0x3F));
+    return o + 3;
+}
+
+/* Length of the valid UTF-8 sequence (as Python's strict codec accepts it) starting at s[i],
+ * lead byte >= 0x80; 0 when none starts there. */
+static inline size_t utf8_seq(const uint8_t *s, size_t i, size_t n)
+{
+    uint8_t c = s[i], c1;
+    size_t avail = n - i;
+    if (c >= 0xC2 && c <= 0xDF)
+        return (avail >= 2 && (s[i + 1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (avail < 3)
+            return 0;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;            /* surrogates are not valid */
+        c1 = s[i + 1];
+        if (c1 < lo || c1 > hi || (s[i + 2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xEE && c1 >= 0xBE)
+            return 0;             /* U+EF80..U+EFFF: escaped byte by byte */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (avail < 4)
+            return 0;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+        c1 = s[i + 1];
+        if (c1 < lo || c1 > hi || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static size_t text_map(const uint8_t *s, size_t n, uint8_t *out)
+{
+    uint8_t *o = out;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII run */
+        size_t j = i;
+        while (j < n && s[j] < 0x80)
+            j++;
+        if (j > i) {
+            memcpy(o, s + i, j - i);
+            o += j - i;
+            i = j;
+            if (i >= n)
+                break;
+        }
+        {
+            size_t len = utf8_seq(s, i, n);
+            if (len) {
+                memcpy(o, s + i, len);
+                o += len;
+                i += len;
+            } else {
+                o = put_escape(o, s[i]);
+                i++;
+            }
+        }
+    }
+    return (size_t)(o - out);
+}
+
+size_t bsm_text_map(const uint8_t *in, size_t n, uint8_t *out) { return text_map(in, n, out); }
+
+/* ------------------------------------------------------------------------------------------ */
+/* decoder context and growable buffers */
+
+/* Rows are staged column-major, BLOCK at a time, then copied out column by column: one
+ * output stream at a time instead of ~130 interleaved ones. A row_t points at one staged row. */
+#define BLOCK 256
+
+typedef struct {
+    uint64_t *v;       /* &stage_v[j]: column ci of the row is v[ci * BLOCK] */
+    uint8_t *ok;
+} row_t;
+
+#define RO(ci) row->ok[(size_t)(ci)*BLOCK]
+#define RV(ci) row->v[(size_t)(ci)*BLOCK]
+
+typedef struct {
+    size_t s;          /* the exec_args/exec_env token */
+    size_t g;          /* position after the greedy strings */
+    size_t cut;        /* current cut position */
+    size_t vis_base;   /* visited positions of the scan that reached s */
+    size_t nstr;       /* strings the greedy parse found */
+    uint64_t count;    /* the count the token claims */
+    uint64_t gst;      /* status after the greedy strings (0: not known yet) */
+    int64_t k;         /* current cut: after k strings */
+    int stage;
+} frame_t;
+
+typedef struct {
+    const uint8_t *buf;
+    size_t n;
+    bsm_result *res;
+    jmp_buf oom;
+    /* the record being walked */
+    size_t base;       /* body start */
+    size_t end;        /* trailer offset */
+    int memo_ready;
+    uint64_t *memo;    /* walk status per position (0 unknown, 1 clean, else damage) */
+    int64_t *choice;   /* per exec strings token: -1 greedy, else the cut k */
+    size_t memo_cap;
+    size_t *visited;
+    size_t nvis, vis_cap;
+    frame_t *frames;
+    size_t nframes, frames_cap;
+    int64_t nulls[NCOLS];
+    size_t nstage;                      /* staged rows */
+    uint64_t stage_v[NCOLS * BLOCK];
+    uint8_t stage_ok[NCOLS * BLOCK];
+} ctx_t;
+
+static void *grow(ctx_t *c, void *p, size_t *cap, size_t need, size_t elem)
+{
+    size_t nc;
+    void *q;
+    if (need <= *cap)
+        return p;
+    nc = *cap ? *cap : 64;
+    while (nc < need) {
+        if (nc > ((size_t)-1) / 4 / elem)
+            longjmp(c->oom, 1);
+        nc *= 2;
+    }
+    q = realloc(p, nc * elem);
+    if (!q)
+        longjmp(c->oom, 1);
+    *cap = nc;
+    return q;
+}
+
+#define STATUS_CLEAN ((uint64_t)1)
+#define STATUS_FAIL(pos, reason) \
+    (((uint64_t)(pos) << 2) | ((reason) == BSM_R_UNKNOWN_TOKEN ? 2u : 3u))
+#define STATUS_POS(st) ((size_t)((st) >> 2))
+#define STATUS_REASON(st) (((st)&3u) == 2u ? BSM_R_UNKNOWN_TOKEN : BSM_R_BAD_TOKEN)
+
+/* ------------------------------------------------------------------------------------------ */
+/* token layouts (tokens.py). Each returns the position after the token or 0 when it does not
+ * fit (positions are > 0 after any token, so 0 is free as the error value). p is the id. */
+
+#define NEED(pos, size) \
+    do { \
+        if ((size_t)(end - (pos)) < (size_t)(size)) \
+            return 0; \
+    } while (0)
+
+static inline size_t rd_str(const uint8_t *buf, size_t pos, size_t end)
+{
+    size_t len;
+    NEED(pos, 2);
+    len = be16(buf + pos);
+    pos += 2;
+    NEED(pos, len);
+    return pos + len;
+}
+
+static inline size_t rd_taddr(const uint8_t *buf, size_t pos, size_t end, int lenient)
+{
+    uint32_t atype;
+    NEED(pos, 4);
+    atype = be32(buf + pos);
+    pos += 4;
+    if (atype == 4 || atype == 16) {
+        NEED(pos, atype);
+        return pos + atype;
+    }
+    return lenient ? pos : 0;
+}
+
+/* u32 count, then up to count NUL-terminated strings before end; never fails past the count */
+static inline size_t rd_strings(const uint8_t *buf, size_t pos, size_t end, uint64_t *count,
+                                size_t *nstr)
+{
+    uint64_t want, got = 0;
+    NEED(pos, 4);
+    want = be32(buf + pos);
+    pos += 4;
+    while (got < want) {
+        const uint8_t *nul = memchr(buf + pos, 0, end - pos);
+        if (!nul)
+            break;
+        pos = (size_t)(nul - buf) + 1;
+        got++;
+    }
+    if (count)
+        *count = want;
+    if (nstr)
+        *nstr = (size_t)got;
+    return pos;
+}
+
+static size_t token_next(const uint8_t *buf, size_t p, size_t end)
+{
+    size_t pos = p + 1;
+    switch (buf[p]) {
+    case 0x11: /* file: sec, msec, name */
+        NEED(pos, 8);
+        return rd_str(buf, pos + 8, end);
+    case 0x13: /* trailer */
+        NEED(pos, 6);
+        return pos + 6;
+    case 0x14: /* header32 */
+        NEED(pos, 17);
+        return pos + 17;
+    case 0x15: /* header32_ex */
+        NEED(pos, 9);
+        pos = rd_taddr(buf, pos + 9, end, 1);
+        if (!pos)
+            return 0;
+        NEED(pos, 8);
+        return pos + 8;
+    case 0x21: { /* data */
+        size_t unit, count;
+        NEED(pos, 3);
+        unit = buf[pos + 1];
+        count = buf[pos + 2];
+        if (unit > 3)
+            return 0;
+        pos += 3;
+        NEED(pos, ((size_t)1 << unit) * count);
+        return pos + ((size_t)1 << unit) * count;
+    }
+    case 0x22: /* ipc */
+        NEED(pos, 5);
+        return pos + 5;
+    case 0x23: /* path */
+    case 0x28: /* text */
+    case 0x29: /* opaque */
+    case 0x60: /* zonename */
+        return rd_str(buf, pos, end);
+    case 0x24: /* subject32 */
+    case 0x26: /* process32 */
+        NEED(pos, 36);
+        return pos + 36;
+    case 0x27: /* return32 */
+        NEED(pos, 5);
+        return pos + 5;
+    case 0x2A: /* in_addr */
+    case 0x2F: /* seq */
+        NEED(pos, 4);
+        return pos + 4;
+    case 0x2B: /* ip */
+        NEED(pos, 20);
+        return pos + 20;
+    case 0x2C: /* iport */
+        NEED(pos, 2);
+        return pos + 2;
+    case 0x2D: /* arg32 */
+        NEED(pos, 5);
+        return rd_str(buf, pos + 5, end);
+    case 0x2E: /* socket */
+        NEED(pos, 14);
+        return pos + 14;
+    case 0x32: /* ipc_perm */
+        NEED(pos, 28);
+        return pos + 28;
+    case 0x38: /* privset */
+        pos = rd_str(buf, pos, end);
+        if (!pos)
+            return 0;
+        return rd_str(buf, pos, end);
+    case 0x39: /* upriv */
+        NEED(pos, 1);
+        return rd_str(buf, pos + 1, end);
+    case 0x3B: { /* newgroups */
+        size_t count;
+        NEED(pos, 2);
+        count = be16(buf + pos);
+        pos += 2;
+        NEED(pos, 4 * count);
+        return pos + 4 * count;
+    }
+    case 0x3C: /* exec_args */
+    case 0x3D: /* exec_env */
+    case 0xEE: /* krb5_principal */
+    case 0xEF: /* cert_hash */
+        return rd_strings(buf, pos, end, NULL, NULL);
+    case 0x3E: /* attr32 */
+        NEED(pos, 28);
+        return pos + 28;
+    case 0x52: /* exit */
+        NEED(pos, 8);
+        return pos + 8;
+    case 0x71: /* arg64 */
+        NEED(pos, 9);
+        return rd_str(buf, pos + 9, end);
+    case 0x72: /* return64 */
+        NEED(pos, 9);
+        return pos + 9;
+    case 0x73: /* attr64 */
+        NEED(pos, 32);
+        return pos + 32;
+    case 0x74: /* header64 */
+        NEED(pos, 25);
+        return pos + 25;
+    case 0x75: /* subject64 */
+    case 0x77: /* process64 */
+        NEED(pos, 40);
+        return pos + 40;
+    case 0x79: /* header64_ex */
+        NEED(pos, 9);
+        pos = rd_taddr(buf, pos + 9, end, 1);
+        if (!pos)
+            return 0;
+        NEED(pos, 16);
+        return pos + 16;
+    case 0x7A: /* subject32_ex */
+    case 0x7B: /* process32_ex */
+        NEED(pos, 32);
+        return rd_taddr(buf, pos + 32, end, 0);
+    case 0x7C: /* subject64_ex */
+    case 0x7D: /* process64_ex */
+        NEED(pos, 36);
+        return rd_taddr(buf, pos + 36, end, 0);
+    case 0x7E: /* in_addr_ex */
+        return rd_taddr(buf, pos, end, 0);
+    case 0x7F: { /* socket_ex: domain, type, then atype u16, lport, laddr, rport, raddr */
+        size_t atype;
+        NEED(pos, 4);
+        pos += 4;
+        NEED(pos, 2);
+        atype = be16(buf + pos);
+        if (atype != 4 && atype != 16)
+            return 0;
+        NEED(pos, 6 + 2 * atype);
+        return pos + 6 + 2 * atype;
+    }
+    case 0x80: /* sockinet32 */
+        NEED(pos, 8);
+        return pos + 8;
+    case 0x81: /* sockinet128 */
+        NEED(pos, 20);
+        return pos + 20;
+    case 0x82: { /* sockunix: family, NUL-terminated path */
+        const uint8_t *nul;
+        NEED(pos, 2);
+        pos += 2;
+        nul = memchr(buf + pos, 0, end - pos);
+        if (!nul)
+            return 0;
+        return (size_t)(nul - buf) + 1;
+    }
+    case 0x84: /* arg_uuid */
+    case 0x85: /* ret_uuid */
+        NEED(pos, 17);
+        return rd_str(buf, pos + 17, end);
+    case 0xED: /* identity */
+        NEED(pos, 4);
+        pos = rd_str(buf, pos + 4, end);
+        if (!pos)
+            return 0;
+        NEED(pos, 1);
+        pos = rd_str(buf, pos + 1, end);
+        if (!pos)
+            return 0;
+        NEED(pos, 1);
+        return rd_str(buf, pos + 1, end);
+    default:
+        return 0;
+    }
+}
+
+#undef NEED
+
+/* ------------------------------------------------------------------------------------------ */
+/* the walk status of a position (is the rest of the record clean from here?), memoised */
+
+enum { ST_START, ST_GREEDY, ST_CUTS, ST_GREEDY_AFTER };
+
+static void vis_push(ctx_t *c, size_t p)
+{
+    if (c->nvis == c->vis_cap)
+        c->visited = grow(c, c->visited, &c->vis_cap, c->nvis + 1, sizeof(size_t));
+    c->visited[c->nvis++] = p;
+}
+
+static void vis_flush(ctx_t *c, size_t vb, uint64_t st)
+{
+    size_t i;
+    for (i = vb; i < c->nvis; i++)
+        c->memo[c->visited[i] - c->base] = st;
+    c->nvis = vb;
+}
+
+/* Walk from p to the first exec strings token (returns 0 and fills *fr) or to a result. Every
+ * token start passed is pushed to `visited`: they all share the result. */
+static uint64_t scan(ctx_t *c, size_t p, frame_t *fr)
+{
+    const uint8_t *buf = c->buf;
+    size_t end = c->end;
+    while (p < end) {
+        uint64_t m = c->memo[p - c->base];
+        uint8_t tid;
+        size_t nx;
+        if (m)
+            return m;
+        vis_push(c, p);
+        tid = buf[p];
+        if (!g_known[tid])
+            return STATUS_FAIL(p, BSM_R_UNKNOWN_TOKEN);
+        if (tid == 0x3C || tid == 0x3D) {
+            nx = rd_strings(buf, p + 1, end, &fr->count, &fr->nstr);
+            if (!nx)
+                return STATUS_FAIL(p, BSM_R_BAD_TOKEN);
+            fr->s = p;
+            fr->g = nx;
+            fr->stage = ST_START;
+            fr->gst = 0;
+            fr->k = -1;
+            fr->cut = 0;
+            return 0;
+        }
+        nx = token_next(buf, p, end);
+        if (!nx)
+            return STATUS_FAIL(p, BSM_R_BAD_TOKEN);
+        p = nx;
+    }
+    return STATUS_CLEAN;
+}
+
+/* Advance frame f given the status r of the position it last asked for (ignored at ST_START).
+ * Returns 0 with *want set when it needs the status of another position, else its result
+ * (and sets f->k to the chosen cut, -1 for the greedy parse). */
+static uint64_t frame_step(ctx_t *c, frame_t *f, uint64_t r, size_t *want)
+{
+    const uint8_t *buf = c->buf;
+    for (;;) {
+        size_t x;
+        switch (f->stage) {
+        case ST_START:
+            if (f->nstr < f->count && f->count <= MAX_EXEC_COUNT) {
+                f->stage = ST_CUTS;
+                goto next_cut;
+            }
+            f->stage = ST_GREEDY;
+            x = f->g;
+            goto request;
+        case ST_GREEDY:
+            f->gst = r;
+            if (r == STATUS_CLEAN || f->count > MAX_EXEC_COUNT) {
+                f->k = -1;
+                return r;
+            }
+            f->stage = ST_CUTS;
+            goto next_cut;
+        case ST_CUTS:
+            if (r == STATUS_CLEAN)
+                return r;          /* f->k is the cut */
+            goto next_cut;
+        default: /* ST_GREEDY_AFTER */
+            f->k = -1;
+            return r;
+        }
+    next_cut:
+        for (;;) {
+            f->k++;
+            if ((size_t)f->k >= f->nstr) {
+                f->k = -1;
+                if (f->gst)
+                    return f->gst;
+                f->stage = ST_GREEDY_AFTER;
+                x = f->g;
+                goto request;
+            }
+            if (f->k == 0) {
+                f->cut = f->s + 5;
+            } else {
+                const uint8_t *nul = memchr(buf + f->cut, 0, c->end - f->cut);
+                f->cut = (size_t)(nul - buf) + 1;
+            }
+            if (g_follower[buf[f->cut]])
+                break;
+        }
+        x = f->cut;
+    request:
+        if (x >= c->end) {
+            r = STATUS_CLEAN;
+            continue;
+        }
+        if (c->memo[x - c->base]) {
+            r = c->memo[x - c->base];
+            continue;
+        }
+        *want = x;
+        return 0;
+    }
+}
+
+/* a frame reached its result: memoise it for s and every position that led to s */
+static uint64_t frame_done(ctx_t *c, uint64_t r)
+{
+    frame_t *f = &c->frames[c->nframes - 1];
+    c->choice[f->s - c->base] = f->k;
+    vis_flush(c, f->vis_base, r);
+    c->nframes--;
+    return r;
+}
+
+static uint64_t status_of(ctx_t *c, size_t p)
+{
+    size_t want = p;
+    if (p >= c->end)
+        return STATUS_CLEAN;
+    if (c->memo[p - c->base])
+        return c->memo[p - c->base];
+    for (;;) {
+        frame_t fr;
+        size_t vb = c->nvis;
+        uint64_t r = scan(c, want, &fr);
+        if (r == 0) {
+            frame_t *f;
+            if (c->nframes == c->frames_cap)
+                c->frames = grow(c, c->frames, &c->frames_cap, c->nframes + 1, sizeof(frame_t));
+            f = &c->frames[c->nframes++];
+            *f = fr;
+            f->vis_base = vb;
+            r = frame_step(c, f, 0, &want);
+            if (r == 0)
+                continue;
+            r = frame_done(c, r);
+        } else {
+            vis_flush(c, vb, r);
+        }
+        /* hand r to the frames waiting for it */
+        for (;;) {
+            if (c->nframes == 0)
+                return r;
+            r = frame_step(c, &c->frames[c->nframes - 1], r, &want);
+            if (r == 0)
+                break;
+            r = frame_done(c, r);
+        }
+    }
+}
+
+static void memo_prepare(ctx_t *c)
+{
+    size_t len = c->end - c->base + 1;
+    if (len > c->memo_cap) {
+        size_t cap = c->memo_cap;
+        uint64_t *m;
+        int64_t *ch;
+        if (!cap)
+            cap = 256;
+        while (cap < len)
+            cap *= 2;
+        m = realloc(c->memo, cap * sizeof *m);
+        if (!m)
+            longjmp(c->oom, 1);
+        c->memo = m;
+        ch = realloc(c->choice, cap * sizeof *ch);
+        if (!ch)
+            longjmp(c->oom, 1);
+        c->choice = ch;
+        c->memo_cap = cap;
+    }
+    memset(c->memo, 0, len * sizeof *c->memo);
+    c->memo_ready = 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* output */
+
+static void ensure_rows(ctx_t *c, size_t need)
+{
+    bsm_result *res = c->res;
+    size_t cap = res->row_cap, i;
+    if (need <= cap)
+        return;
+    while (cap < need)
+        cap *= 2;
+    for (i = 0; i < NCOLS; i++) {
+        bsm_column *col = &res->cols[i];
+        void *p;
+        p = realloc(col->valid, cap);
+        if (!p)
+            longjmp(c->oom, 1);
+        col->valid = p;
+        if (col->kind == BSM_FIXED || col->kind == BSM_BOOL) {
+            p = realloc(col->values, cap * (size_t)col->width);
+            if (!p)
+                longjmp(c->oom, 1);
+            col->values = p;
+        } else {
+            p = realloc(col->offsets, (cap + 1) * sizeof(int64_t));
+            if (!p)
+                longjmp(c->oom, 1);
+            col->offsets = p;
+        }
+    }
+    res->row_cap = cap;
+}
+
+static inline uint8_t *data_reserve(ctx_t *c, bsm_column *col, size_t extra)
+{
+    size_t need = (size_t)col->data_len + extra;
+    if (need > col->data_cap)
+        col->data = grow(c, col->data, &col->data_cap, need, 1);
+    return col->data + col->data_len;
+}
+
+static inline void put_raw(ctx_t *c, int ci, const char *s, size_t n)
+{
+    bsm_column *col = &c->res->cols[ci];
+    uint8_t *o = data_reserve(c, col, n);
+    memcpy(o, s, n);
+    col->data_len += (int64_t)n;
+}
+
+static inline void put_text(ctx_t *c, bsm_column *col, const uint8_t *s, size_t n)
+{
+    uint8_t *o = data_reserve(c, col, 3 * n);
+    col->data_len += (int64_t)text_map(s, n, o);
+}
+
+/* append one child string (already mapped text) to a list column */
+static inline void child_text(ctx_t *c, bsm_column *col, const uint8_t *s, size_t n)
+{
+    if ((size_t)col->nchild + 2 > col->child_cap)
+        col->child_offsets = grow(c, col->child_offsets, &col->child_cap, (size_t)col->nchild + 2,
+                                  sizeof(int64_t));
+    put_text(c, col, s, n);
+    col->child_offsets[++col->nchild] = col->data_len;
+}
+
+/* a length-prefixed string at pos (u16 length): the bytes, one trailing NUL dropped (_text) */
+static inline const uint8_t *lp_text(const uint8_t *buf, size_t pos, size_t *n)
+{
+    size_t len = be16(buf + pos);
+    if (len && buf[pos + 2 + len - 1] == 0)
+        len--;
+    *n = len;
+    return buf + pos + 2;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static void put_hex(ctx_t *c, int ci, const uint8_t *s, size_t n)
+{
+    bsm_column *col = &c->res->cols[ci];
+    uint8_t *o = data_reserve(c, col, 2 * n);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        o[2 * i] = (uint8_t)HEX[s[i] >> 4];
+        o[2 * i + 1] = (uint8_t)HEX[s[i] & 15];
+    }
+    col->data_len += (int64_t)(2 * n);
+}
+
+static size_t fmt_dec(char *o, unsigned v)
+{
+    char tmp[12];
+    size_t n = 0, i;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        o[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static size_t fmt_ip4(char *o, const uint8_t *a)
+{
+    size_t n = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        if (i)
+            o[n++] = '.';
+        n += fmt_dec(o + n, a[i]);
+    }
+    return n;
+}
+
+static size_t fmt_hex16(char *o, unsigned v)
+{
+    size_t n = 0;
+    int shift, started = 0;
+    for (shift = 12; shift >= 0; shift -= 4) {
+        unsigned d = (v >> shift) & 15;
+        if (d || started || shift == 0) {
+            o[n++] = HEX[d];
+            started = 1;
+        }
+    }
+    return n;
+}
+
+/* decode.format_ip6: RFC 5952, ::ffff:a.b.c.d kept dotted */
+static size_t fmt_ip6(char *o, const uint8_t *a)
+{
+    unsigned g[8];
+    int i, best = -1, best_len = 1;
+    size_t n = 0;
+    for (i = 0; i < 8; i++)
+        g[i] = ((unsigned)a[2 * i] << 8) | a[2 * i + 1];
+    if (!g[0] && !g[1] && !g[2] && !g[3] && !g[4] && g[5] == 0xFFFF) {
+        memcpy(o, "::ffff:", 7);
+        return 7 + fmt_ip4(o + 7, a + 12);
+    }
+    i = 0;
+    while (i < 8) {
+        if (g[i] == 0) {
+            int j = i;
+            while (j < 8 && g[j] == 0)
+                j++;
+            if (j - i > best_len) {
+                best = i;
+                best_len = j - i;
+            }
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    if (best < 0) {
+        for (i = 0; i < 8; i++) {
+            if (i)
+                o[n++] = ':';
+            n += fmt_hex16(o + n, g[i]);
+        }
+        return n;
+    }
+    for (i = 0; i < best; i++) {
+        if (i)
+            o[n++] = ':';
+        n += fmt_hex16(o + n, g[i]);
+    }
+    o[n++] = ':';
+    o[n++] = ':';
+    for (i = best + best_len; i < 8; i++) {
+        if (i > best + best_len)
+            o[n++] = ':';
+        n += fmt_hex16(o + n, g[i]);
+    }
+    return n;
+}
+
+static void put_ip4(ctx_t *c, int ci, const uint8_t *a)
+{
+    char tmp[16];
+    put_raw(c, ci, tmp, fmt_ip4(tmp, a));
+}
+
+/* decode._addr: type 4 or 16; other types leave the column null. Returns 1 when written. */
+static int put_addr(ctx_t *c, int ci, uint32_t atype, const uint8_t *a)
+{
+    char tmp[48];
+    if (atype == 4)
+        put_raw(c, ci, tmp, fmt_ip4(tmp, a));
+    else if (atype == 16)
+        put_raw(c, ci, tmp, fmt_ip6(tmp, a));
+    else
+        return 0;
+    return 1;
+}
+
+static void add_error(ctx_t *c, size_t off, size_t len, int reason)
+{
+    bsm_result *res = c->res;
+    size_t i = (size_t)res->nerrors;
+    if (i == res->err_cap) {
+        size_t cap = res->err_cap ? res->err_cap * 2 : 64;
+        void *p;
+        p = realloc(res->err_offset, cap * sizeof(uint64_t));
+        if (!p)
+            longjmp(c->oom, 1);
+        res->err_offset = p;
+        p = realloc(res->err_length, cap * sizeof(uint64_t));
+        if (!p)
+            longjmp(c->oom, 1);
+        res->err_length = p;
+        p = realloc(res->err_reason, cap);
+        if (!p)
+            longjmp(c->oom, 1);
+        res->err_reason = p;
+        res->err_cap = cap;
+    }
+    res->err_offset[i] = off;
+    res->err_length[i] = len;
+    res->err_reason[i] = (uint8_t)reason;
+    res->nerrors++;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* one row per record */
+
+#define SET(ci, val) \
+    do { \
+        RV(ci) = (uint64_t)(val); \
+        RO(ci) = 1; \
+    } while (0)
+
+static void put_exec_strings(ctx_t *c, int ci, size_t pos, size_t k)
+{
+    bsm_column *col = &c->res->cols[ci];
+    const uint8_t *buf = c->buf;
+    size_t i;
+    for (i = 0; i < k; i++) {
+        const uint8_t *nul = memchr(buf + pos, 0, c->end - pos);
+        size_t len = (size_t)(nul - (buf + pos));
+        child_text(c, col, buf + pos, len);
+        pos += len + 1;
+    }
+}
+
+/* the subject/process fields: ids at p+1, then the port (4 or 8 bytes), then the address */
+static void put_ids(row_t *row, int first, const uint8_t *t, int wide)
+{
+    int i;
+    for (i = 0; i < 7; i++) {
+        RV(first + i) = be32(t + 1 + 4 * i);
+        RO(first + i) = 1;
+    }
+    RV(first + 7) = wide ? be64(t + 29) : be32(t + 29);
+    RO(first + 7) = 1;
+}
+
+static void put_ids_host(ctx_t *c, row_t *row, int first, const uint8_t *t, uint8_t tid)
+{
+    int wide = (tid == 0x75 || tid == 0x77 || tid == 0x7C || tid == 0x7D);
+    int ex = (tid == 0x7A || tid == 0x7B || tid == 0x7C || tid == 0x7D);
+    const uint8_t *a = t + (wide ? 37 : 33);
+    put_ids(row, first, t, wide);
+    if (ex)
+        RO(first + 8) = (uint8_t)put_addr(c, first + 8, be32(a), a + 4);
+    else {
+        put_ip4(c, first + 8, a);
+        RO(first + 8) = 1;
+    }
+}
+
+/* Walk the record body, filling the row (decode.walk + decode._row). Returns the token count
+ * (header and trailer included) and the damage status (0: none). */
+static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage)
+{
+    const uint8_t *buf = c->buf;
+    size_t end = c->end, p = c->base, ntok = 2;
+    bsm_result *res = c->res;
+    bsm_column *cols = res->cols;
+    *damage = 0;
+    while (p < end) {
+        uint8_t tid = buf[p];
+        const uint8_t *t = buf + p;
+        size_t nx;
+        if (!g_known[tid]) {
+            *damage = STATUS_FAIL(p, BSM_R_UNKNOWN_TOKEN);
+            break;
+        }
+        if (tid == 0x3C || tid == 0x3D) {
+            uint64_t count;
+            size_t nstr, g;
+            int64_t k;
+            int ci = tid == 0x3C ? C_EXEC_ARGV : C_EXEC_ENV;
+            g = rd_strings(buf, p + 1, end, &count, &nstr);
+            if (!g) {
+                *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
+                break;
+            }
+            if (!c->memo_ready)
+                memo_prepare(c);
+            status_of(c, p);
+            k = c->choice[p - c->base];
+            if (k >= 0) {
+                size_t i;
+                nx = p + 5;
+                for (i = 0; i < (size_t)k; i++)
+                    nx = (size_t)((const uint8_t *)memchr(buf + nx, 0, end - nx) - buf) + 1;
+                nstr = (size_t)k;
+            } else {
+                nx = g;
+            }
+            if (!RO(ci)) {
+                RO(ci) = 1;
+                put_exec_strings(c, ci, p + 5, nstr);
+                if (tid == 0x3C)
+                    SET(C_EXEC_ARGS_COUNT, count);
+            }
+            ntok++;
+            p = nx;
+            continue;
+        }
+        nx = token_next(buf, p, end);
+        if (!nx) {
+            *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
+            break;
+        }
+        ntok++;
+        switch (tid) {
+        case 0x23: { /* path */
+            size_t n;
+            const uint8_t *s = lp_text(buf, p + 1, &n);
+            child_text(c, &cols[C_PATHS], s, n);
+            break;
+        }
+        case 0x2D:   /* arg32 */
+        case 0x71: { /* arg64 */
+            bsm_column *col = &cols[C_ARGS];
+            size_t n, i = (size_t)col->nchild;
+            const uint8_t *s;
+            uint64_t value;
+            if (i + 2 > col->child_cap) {
+                void *q;
+                col->child_offsets = grow(c, col->child_offsets, &col->child_cap, i + 2,
+                                          sizeof(int64_t));
+                q = realloc(col->arg_number, col->child_cap);
+                if (!q)
+                    longjmp(c->oom, 1);
+                col->arg_number = q;
+                q = realloc(col->arg_value, col->child_cap * sizeof(uint64_t));
+                if (!q)
+                    longjmp(c->oom, 1);
+                col->arg_value = q;
+            }
+            if (tid == 0x2D) {
+                value = be32(t + 2);
+                s = lp_text(buf, p + 6, &n);
+            } else {
+                value = be64(t + 2);
+                s = lp_text(buf, p + 10, &n);
+            }
+            col->arg_number[i] = t[1];
+            col->arg_value[i] = value;
+            put_text(c, col, s, n);
+            col->child_offsets[++col->nchild] = col->data_len;
+            break;
+        }
+        case 0x24: case 0x75: case 0x7A: case 0x7C: /* subjects */
+            if (!RO(C_SUBJECT_TOKEN)) {
+                SET(C_SUBJECT_TOKEN, tid);
+                put_ids_host(c, row, C_AUID, t, tid);
+            }
+            break;
+        case 0x26: case 0x77: case 0x7B: case 0x7D: /* processes */
+            if (!RO(C_P_PID))
+                put_ids_host(c, row, C_P_AUID, t, tid);
+            break;
+        case 0x27:   /* return32 */
+        case 0x72: { /* return64 */
+            if (!RO(C_SUCCESS)) {
+                int64_t v = tid == 0x27 ? (int64_t)(int32_t)be32(t + 2) : (int64_t)be64(t + 2);
+                SET(C_RETURN_ERRNO, t[1]);
+                SET(C_RETURN_VALUE, v);
+                SET(C_SUCCESS, t[1] == 0);
+            }
+            break;
+        }
+        case 0x28: { /* text */
+            size_t n;
+            const uint8_t *s = lp_text(buf, p + 1, &n);
+            child_text(c, &cols[C_TEXT], s, n);
+            break;
+        }
+        case 0x52: /* exit */
+            if (!RO(C_EXIT_STATUS)) {
+                SET(C_EXIT_STATUS, be32(t + 1));
+                SET(C_EXIT_VALUE, be32(t + 5));
+            }
+            break;
+        case 0x3E:   /* attr32 */
+        case 0x73: { /* attr64 */
+            if (!RO(C_ATTR_MODE)) {
+                SET(C_ATTR_MODE, be32(t + 1));
+                SET(C_ATTR_UID, be32(t + 5));
+                SET(C_ATTR_GID, be32(t + 9));
+                SET(C_ATTR_FSID, be32(t + 13));
+                SET(C_ATTR_NODEID, be64(t + 17));
+                SET(C_ATTR_DEV, tid == 0x3E ? (uint64_t)be32(t + 25) : be64(t + 25));
+            }
+            break;
+        }
+        case 0x80: case 0x81: case 0x82: case 0x7F: case 0x2E: /* sockets */
+            if (RO(C_SOCKET_FAMILY))
+                break;
+            RO(C_SOCKET_FAMILY) = 1;
+            if (tid == 0x82) {
+                put_raw(c, C_SOCKET_FAMILY, "unix", 4);
+                put_text(c, &cols[C_SOCKET_PATH], t + 3, nx - (p + 3) - 1);
+                RO(C_SOCKET_PATH) = 1;
+            } else if (tid == 0x7F) {
+                uint16_t domain = be16(t + 1);
+                uint16_t atype = be16(t + 5);
+                const uint8_t *laddr = t + 9, *raddr = t + 11 + atype;
+                if (domain == 2)
+                    put_raw(c, C_SOCKET_FAMILY, "inet", 4);
+                else if (domain == 26)
+                    put_raw(c, C_SOCKET_FAMILY, "inet6", 5);
+                else {
+                    char tmp[8];
+                    put_raw(c, C_SOCKET_FAMILY, tmp, fmt_dec(tmp, domain));
+                }
+                SET(C_SOCKET_TYPE, be16(t + 3));
+                RO(C_LOCAL_ADDRESS) = (uint8_t)put_addr(c, C_LOCAL_ADDRESS, atype, laddr);
+                SET(C_LOCAL_PORT, be16(t + 7));
+                RO(C_REMOTE_ADDRESS) = (uint8_t)put_addr(c, C_REMOTE_ADDRESS, atype, raddr);
+                SET(C_REMOTE_PORT, be16(t + 9 + atype));
+            } else if (tid == 0x2E) {
+                put_raw(c, C_SOCKET_FAMILY, "inet", 4);
+                SET(C_SOCKET_TYPE, be16(t + 1));
+                SET(C_LOCAL_PORT, be16(t + 3));
+                put_ip4(c, C_LOCAL_ADDRESS, t + 5);
+                RO(C_LOCAL_ADDRESS) = 1;
+                SET(C_REMOTE_PORT, be16(t + 9));
+                put_ip4(c, C_REMOTE_ADDRESS, t + 11);
+                RO(C_REMOTE_ADDRESS) = 1;
+            } else {
+                int addr_col = event == BIND_EVENT ? C_LOCAL_ADDRESS : C_REMOTE_ADDRESS;
+                int port_col = event == BIND_EVENT ? C_LOCAL_PORT : C_REMOTE_PORT;
+                if (tid == 0x80) {
+                    put_raw(c, C_SOCKET_FAMILY, "inet", 4);
+                    put_ip4(c, addr_col, t + 5);
+                } else {
+                    char tmp[48];
+                    put_raw(c, C_SOCKET_FAMILY, "inet6", 5);
+                    put_raw(c, addr_col, tmp, fmt_ip6(tmp, t + 5));
+                }
+                RO(addr_col) = 1;
+                SET(port_col, be16(t + 3));
+            }
+            break;
+        case 0x2A: /* in_addr */
+            if (!RO(C_IP_ADDRESS)) {
+                put_ip4(c, C_IP_ADDRESS, t + 1);
+                RO(C_IP_ADDRESS) = 1;
+            }
+            break;
+        case 0x7E: /* in_addr_ex */
+            if (!RO(C_IP_ADDRESS))
+                RO(C_IP_ADDRESS) = (uint8_t)put_addr(c, C_IP_ADDRESS, be32(t + 1), t + 5);
+            break;
+        case 0xED: /* identity */
+            if (!RO(C_IDENTITY_SIGNER_TYPE)) {
+                size_t pos = p + 5, n, len;
+                const uint8_t *s;
+                SET(C_IDENTITY_SIGNER_TYPE, be32(t + 1));
+                s = lp_text(buf, pos, &n);
+                put_text(c, &cols[C_SIGNING_ID], s, n);
+                RO(C_SIGNING_ID) = 1;
+                pos += 2 + be16(buf + pos);
+                SET(C_SIGNING_ID_TRUNCATED, buf[pos] != 0);
+                pos += 1;
+                s = lp_text(buf, pos, &n);
+                put_text(c, &cols[C_TEAM_ID], s, n);
+                RO(C_TEAM_ID) = 1;
+                pos += 2 + be16(buf + pos);
+                SET(C_TEAM_ID_TRUNCATED, buf[pos] != 0);
+                pos += 1;
+                len = be16(buf + pos);
+                put_hex(c, C_CDHASH, buf + pos + 2, len);
+                RO(C_CDHASH) = 1;
+            }
+            break;
+        case 0x21: /* data: a 20-byte cdhash */
+            if (t[2] == 0 && t[3] == 20 && !RO(C_EXEC_CDHASH)) {
+                put_hex(c, C_EXEC_CDHASH, t + 4, 20);
+                RO(C_EXEC_CDHASH) = 1;
+            }
+            break;
+        case 0x60: /* zonename */
+            if (!RO(C_ZONENAME)) {
+                size_t n;
+                const uint8_t *s = lp_text(buf, p + 1, &n);
+                put_text(c, &cols[C_ZONENAME], s, n);
+                RO(C_ZONENAME) = 1;
+            }
+            break;
+        case 0x2F: /* seq */
+            if (!RO(C_SEQUENCE))
+                SET(C_SEQUENCE, be32(t + 1));
+            break;
+        case 0x22: /* ipc */
+            if (!RO(C_IPC_TYPE)) {
+                SET(C_IPC_TYPE, t[1]);
+                SET(C_IPC_ID, be32(t + 2));
+            }
+            break;
+        default:
+            break;
+        }
+        p = nx;
+    }
+    return ntok;
+}
+
+/* copy the staged rows into the columns */
+static inline void flush_col(ctx_t *c, int ci, int kind, int width, size_t r0, size_t m)
+{
+    bsm_column *col = &c->res->cols[ci];
+    const uint8_t *ok = c->stage_ok + (size_t)ci * BLOCK;
+    const uint64_t *v = c->stage_v + (size_t)ci * BLOCK;
+    size_t j;
+    int64_t valid = 0;
+    memcpy(col->valid + r0, ok, m);
+    for (j = 0; j < m; j++)
+        valid += ok[j];
+    c->nulls[ci] += (int64_t)m - valid;
+    if (kind == BSM_FIXED || kind == BSM_BOOL) {
+        if (width == 1) {
+            uint8_t *o = col->values + r0;
+            for (j = 0; j < m; j++)
+                o[j] = ok[j] ? (uint8_t)v[j] : 0;
+        } else if (width == 2) {
+            uint16_t *o = (uint16_t *)(void *)col->values + r0;
+            for (j = 0; j < m; j++)
+                o[j] = ok[j] ? (uint16_t)v[j] : 0;
+        } else if (width == 4) {
+            uint32_t *o = (uint32_t *)(void *)col->values + r0;
+            for (j = 0; j < m; j++)
+                o[j] = ok[j] ? (uint32_t)v[j] : 0;
+        } else {
+            uint64_t *o = (uint64_t *)(void *)col->values + r0;
+            for (j = 0; j < m; j++)
+                o[j] = ok[j] ? v[j] : 0;
+        }
+    } else {
+        /* string and list columns: the staged value is the end offset of the row */
+        memcpy(col->offsets + r0 + 1, v, m * sizeof(int64_t));
+    }
+}
+
+static void flush_rows(ctx_t *c)
+{
+    size_t r0 = (size_t)c->res->nrows, m = c->nstage;
+    if (!m)
+        return;
+    ensure_rows(c, r0 + m + 1);
+#define FLUSH(ci, name, kind, width) flush_col(c, ci, kind, width, r0, m);
+    COLUMNS(FLUSH)
+#undef FLUSH
+    c->res->nrows += (int64_t)m;
+    c->nstage = 0;
+    memset(c->stage_ok, 0, sizeof c->stage_ok);
+}
+
+/* the row is complete: stage the end offsets of its string and list columns */
+static inline void end_col(ctx_t *c, row_t *row, int ci, int kind)
+{
+    bsm_column *col = &c->res->cols[ci];
+    if (kind == BSM_STRING)
+        RV(ci) = (uint64_t)col->data_len;
+    else if (kind == BSM_LIST || kind == BSM_ARGS)
+        RV(ci) = (uint64_t)col->nchild;
+}
+
+static void finish_row(ctx_t *c, row_t *row)
+{
+#define END(ci, name, kind, width) end_col(c, row, ci, kind);
+    COLUMNS(END)
+#undef END
+    if (++c->nstage == BLOCK)
+        flush_rows(c);
+}
+
+static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size)
+{
+    const uint8_t *buf = c->buf;
+    size_t end = p + size - 7, body;
+    uint8_t hid = buf[p];
+    uint64_t sec, msec, damage;
+    uint32_t atype = 0;
+    const uint8_t *host = NULL;
+    uint16_t event;
+    int has_time;
+    int64_t t = 0;
+    row_t rw, *row = &rw;
+    size_t ntok;
+
+    c->res->records_seen++;
+    /* the header token (_parse_header) */
+    switch (hid) {
+    case 0x14:
+        body = p + 18;
+        sec = be32(buf + p + 10);
+        msec = be32(buf + p + 14);
+        break;
+    case 0x74:
+        if (end - (p + 1) < 25) {
+            add_error(c, p, size, BSM_R_BAD_TOKEN);
+            return;
+        }
+        body = p + 26;
+        sec = be64(buf + p + 10);
+        msec = be64(buf + p + 18);
+        break;
+    default: { /* 0x15, 0x79: atype then 4/16 address bytes (other types: none) */
+        size_t q, tail = hid == 0x15 ? 8 : 16;
+        if (end - (p + 1) < 13) {
+            add_error(c, p, size, BSM_R_BAD_TOKEN);
+            return;
+        }
+        atype = be32(buf + p + 10);
+        q = p + 14;
+        if (atype == 4 || atype == 16) {
+            if (end - q < atype) {
+                add_error(c, p, size, BSM_R_BAD_TOKEN);
+                return;
+            }
+            host = buf + q;
+            q += atype;
+        }
+        if (end - q < tail) {
+            add_error(c, p, size, BSM_R_BAD_TOKEN);
+            return;
+        }
+        if (hid == 0x15) {
+            sec = be32(buf + q);
+            msec = be32(buf + q + 4);
+        } else {
+            sec = be64(buf + q);
+            msec = be64(buf + q + 8);
+        }
+        body = q + tail;
+        break;
+    }
+    }
+    event = be16(buf + p + 6);
+    if (opts && opts->events && !(opts->events[event >> 3] & (1u << (event & 7))))
+        return;
+    has_time = sec < MAX_SEC && msec <= 0xFFFFFFFFu;
+    if (has_time)
+        t = (int64_t)(sec * 1000 + msec);
+    if (opts && (opts->has_since || opts->has_until)) {
+        if (!has_time || (opts->has_since && t < opts->since_ms) ||
+            (opts->has_until && t >= opts->until_ms))
+            return;
+    }
+
+    row->v = c->stage_v + c->nstage;
+    row->ok = c->stage_ok + c->nstage;
+    RV(C_OFFSET) = p;
+    RV(C_LENGTH) = size;
+    RV(C_EVENT) = event;
+    RV(C_MODIFIER) = be16(buf + p + 8);
+    RV(C_VERSION) = buf[p + 5];
+    RV(C_HEADER_TOKEN) = hid;
+    RO(C_OFFSET) = RO(C_LENGTH) = RO(C_EVENT) = RO(C_MODIFIER) = 1;
+    RO(C_VERSION) = RO(C_HEADER_TOKEN) = 1;
+    if (has_time) {
+        RV(C_TIME) = (uint64_t)t;
+        RO(C_TIME) = 1;
+    }
+    if (host)
+        RO(C_HOST) = (uint8_t)put_addr(c, C_HOST, atype, host);
+    /* the lists are never null, except exec_argv / exec_env */
+    RO(C_PATHS) = RO(C_ARGS) = RO(C_TEXT) = 1;
+
+    c->base = body;
+    c->end = end;
+    c->memo_ready = 0;
+    ntok = emit_tokens(c, row, event, &damage);
+    RV(C_TOKEN_COUNT) = ntok > 0xFFFF ? 0xFFFF : ntok;
+    RO(C_TOKEN_COUNT) = 1;
+    if (damage) {
+        size_t off = STATUS_POS(damage);
+        int reason = STATUS_REASON(damage);
+        add_error(c, off, end - off, reason);
+        put_raw(c, C_DAMAGE, REASONS[reason], strlen(REASONS[reason]));
+        RO(C_DAMAGE) = 1;
+    }
+    finish_row(c, row);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* framing */
+
+static int record_problem(const uint8_t *buf, size_t p, size_t n)
+{
+    uint32_t size;
+    size_t t;
+    if (n - p < 5)
+        return BSM_R_TRUNCATED_RECORD;
+    size = be32(buf + p + 1);
+    if (size < MIN_RECORD_SIZE)
+        return BSM_R_BAD_RECORD_SIZE;
+    if (size > n - p)
+        return BSM_R_TRUNCATED_RECORD;
+    t = p + size - 7;
+    if (buf[t] != 0x13 || be16(buf + t + 1) != 0xB105 || be32(buf + t + 3) != size)
+        return BSM_R_BAD_TRAILER;
+    return -1;
+}
+
+/* length of the bare file token at p, or 0 when it does not fit */
+static size_t file_size(const uint8_t *buf, size_t p, size_t n)
+{
+    size_t size;
+    if (n - p < 11)
+        return 0;
+    size = 11 + (size_t)be16(buf + p + 9);
+    return size <= n - p ? size : 0;
+}
+
+static size_t resync(const uint8_t *buf, size_t p, size_t n)
+{
+    size_t q;
+    for (q = p; q < n; q++) {
+        uint8_t b = buf[q];
+        if (!g_resync[b])
+            continue;
+        if (b == 0x11) {
+            size_t size = file_size(buf, q, n), after;
+            if (!size || be32(buf + q + 5) >= 1000)
+                continue;
+            after = q + size;
+            if (after == n || (g_header[buf[after]] && record_problem(buf, after, n) < 0))
+                return q;
+        } else if (record_problem(buf, q, n) < 0) {
+            return q;
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+void bsm_free(bsm_result *res)
+{
+    int i;
+    if (!res)
+        return;
+    if (res->cols) {
+        for (i = 0; i < res->ncols; i++) {
+            bsm_column *col = &res->cols[i];
+            free(col->values);
+            free(col->valid);
+            free(col->offsets);
+            free(col->child_offsets);
+            free(col->data);
+            free(col->arg_number);
+            free(col->arg_value);
+        }
+        free(res->cols);
+    }
+    free(res->err_offset);
+    free(res->err_length);
+    free(res->err_reason);
+    free(res);
+}
+
+static void ctx_release(ctx_t *c)
+{
+    free(c->memo);
+    free(c->choice);
+    free(c->visited);
+    free(c->frames);
+}
+
+static void *zalloc(ctx_t *c, size_t size)
+{
+    void *p = calloc(1, size);
+    if (!p)
+        longjmp(c->oom, 1);
+    return p;
+}
+
+/* uninitialised: large buffers stay untouched (and cost no memory) until written */
+static void *xalloc(ctx_t *c, size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        longjmp(c->oom, 1);
+    return p;
+}
+
+static void decode_all(ctx_t *c, const bsm_options *opts)
+{
+    const uint8_t *buf = c->buf;
+    size_t n = c->n, pos = 0, est;
+    bsm_result *res = c->res;
+    int i;
+
+    res->cols = zalloc(c, NCOLS * sizeof(bsm_column));
+    res->ncols = NCOLS;
+    /* Size the buffers from the input up front (records are ~100-300 bytes): growing by
+     * realloc copies and touches every page twice. Untouched capacity costs no memory. */
+    est = n / 64;
+    if (est > ((size_t)1 << 24))
+        est = (size_t)1 << 24;
+    res->row_cap = 64 + est;
+    res->err_cap = 16;
+    res->err_offset = zalloc(c, res->err_cap * sizeof(uint64_t));
+    res->err_length = zalloc(c, res->err_cap * sizeof(uint64_t));
+    res->err_reason = zalloc(c, res->err_cap);
+    for (i = 0; i < NCOLS; i++) {
+        bsm_column *col = &res->cols[i];
+        col->name = COLDEFS[i].name;
+        col->kind = COLDEFS[i].kind;
+        col->width = COLDEFS[i].width;
+        col->valid = xalloc(c, res->row_cap);
+        if (col->kind == BSM_FIXED || col->kind == BSM_BOOL) {
+            col->values = xalloc(c, res->row_cap * (size_t)col->width);
+        } else {
+            col->offsets = xalloc(c, (res->row_cap + 1) * sizeof(int64_t));
+            col->offsets[0] = 0;
+            col->data_cap = 64 + est;
+            col->data = xalloc(c, col->data_cap);
+        }
+        if (col->kind == BSM_LIST || col->kind == BSM_ARGS) {
+            col->child_cap = 64 + est;
+            col->child_offsets = xalloc(c, col->child_cap * sizeof(int64_t));
+            col->child_offsets[0] = 0;
+        }
+        if (col->kind == BSM_ARGS) {
+            col->arg_number = xalloc(c, col->child_cap);
+            col->arg_value = xalloc(c, col->child_cap * sizeof(uint64_t));
+        }
+    }
+
+    /* decode.frame */
+    while (pos < n) {
+        uint8_t b = buf[pos];
+        int reason;
+        size_t q;
+        if (g_header[b]) {
+            reason = record_problem(buf, pos, n);
+            if (reason < 0) {
+                size_t size = be32(buf + pos + 1);
+                do_record(c, opts, pos, size);
+                pos += size;
+                continue;
+            }
+        } else if (b == 0x11) {
+            size_t size = file_size(buf, pos, n);
+            if (size) {
+                res->file_tokens++;
+                pos += size;
+                continue;
+            }
+            reason = BSM_R_TRUNCATED_FILE;
+        } else {
+            reason = BSM_R_GARBAGE;
+        }
+        q = resync(buf, pos + 1, n);
+        add_error(c, pos, q - pos, reason);
+        pos = q;
+    }
+    flush_rows(c);
+}
+
+bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts)
+{
+    /* the context is large (the staging block): keep it off the stack */
+    ctx_t *volatile c = calloc(1, sizeof(ctx_t));
+    bsm_result *res;
+    int i;
+
+    if (!c)
+        return NULL;
+    c->buf = buf;
+    c->n = n;
+    c->res = calloc(1, sizeof(bsm_result));
+    if (!c->res) {
+        free(c);
+        return NULL;
+    }
+    if (setjmp(c->oom)) {
+        ctx_release(c);
+        bsm_free(c->res);
+        free(c);
+        return NULL;
+    }
+    decode_all(c, opts);
+    for (i = 0; i < NCOLS; i++)
+        c->res->cols[i].null_count = c->nulls[i];
+    res = c->res;
+    ctx_release(c);
+    free(c);
+    return res;
+}

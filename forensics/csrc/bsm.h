@@ -1,0 +1,102 @@
+/*
+ * bsm.h - the C decoder core of knox-report.
+ *
+ * Plain C99, no Python headers. bsm_decode() frames a BSM trail held in memory, walks the
+ * tokens of every record and fills one row per record into column buffers, exactly as the
+ * pure-Python reference (forensics/decode.py) does. forensics/cdecode.py turns the buffers
+ * into Arrow arrays and one Polars frame (schema.CORE).
+ *
+ * Column buffers (all growable, never NULL after a successful decode):
+ *   BSM_FIXED   values: nrows * width bytes (native-endian integers), valid: nrows bytes (0/1)
+ *   BSM_BOOL    values: nrows bytes (0/1), valid: nrows bytes
+ *   BSM_STRING  offsets: nrows+1 int64 into data (data_len bytes, UTF-8), valid: nrows bytes
+ *   BSM_LIST    offsets: nrows+1 int64 into the child strings; child_offsets: nchild+1 int64
+ *               into data; valid: nrows bytes (list validity; child strings are all valid)
+ *   BSM_ARGS    as BSM_LIST (child = the text field), plus arg_number (nchild bytes) and
+ *               arg_value (nchild uint64)
+ * null_count counts the rows whose valid byte is 0.
+ */
+#ifndef KNOX_BSM_H
+#define KNOX_BSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BSM_FIXED 0
+#define BSM_BOOL 1
+#define BSM_STRING 2
+#define BSM_LIST 3
+#define BSM_ARGS 4
+
+/* damage reasons: indices into bsm_reason_name(), the words of schema.DAMAGE_REASONS */
+#define BSM_R_GARBAGE 0
+#define BSM_R_TRUNCATED_RECORD 1
+#define BSM_R_BAD_RECORD_SIZE 2
+#define BSM_R_BAD_TRAILER 3
+#define BSM_R_TRUNCATED_FILE 4
+#define BSM_R_UNKNOWN_TOKEN 5
+#define BSM_R_BAD_TOKEN 6
+#define BSM_NREASONS 7
+
+typedef struct bsm_column {
+    const char *name;
+    int kind;
+    int width;               /* bytes per value (BSM_FIXED, BSM_BOOL) */
+    int64_t null_count;
+    uint8_t *values;
+    uint8_t *valid;
+    int64_t *offsets;
+    int64_t *child_offsets;
+    int64_t nchild;
+    uint8_t *data;
+    int64_t data_len;
+    uint8_t *arg_number;
+    uint64_t *arg_value;
+    /* capacities (private) */
+    size_t data_cap;
+    size_t child_cap;
+} bsm_column;
+
+typedef struct bsm_options {
+    int has_since;
+    int has_until;
+    int64_t since_ms;         /* half-open window on the header time, epoch ms */
+    int64_t until_ms;
+    const uint8_t *events;    /* NULL, or a 65536-bit bitmap (8192 bytes) of event numbers */
+} bsm_options;
+
+typedef struct bsm_result {
+    int64_t nrows;
+    int ncols;
+    bsm_column *cols;
+    int64_t nerrors;
+    uint64_t *err_offset;
+    uint64_t *err_length;
+    uint8_t *err_reason;
+    int64_t records_seen;
+    int64_t file_tokens;
+    /* capacities (private) */
+    size_t row_cap;
+    size_t err_cap;
+} bsm_result;
+
+/* Decode buf[0:n]. Returns NULL when out of memory. Free with bsm_free(). */
+bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts);
+void bsm_free(bsm_result *res);
+
+int bsm_num_columns(void);
+const char *bsm_reason_name(int reason);
+
+/* The lossless text mapping of forensics/text.py: writes at most 3*n bytes to out and returns
+ * the number written. */
+size_t bsm_text_map(const uint8_t *in, size_t n, uint8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KNOX_BSM_H */
