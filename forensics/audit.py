@@ -54,8 +54,13 @@ def _ms(t: datetime | None) -> int | None:
 
 def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
     """Core columns + source + event table columns, in schema.RECORDS order."""
-    frame = core.with_columns(pl.lit(source, pl.String).alias("source"))
-    frame = frame.join(tables.event_frame, on="event", how="left", maintain_order="left")
+    # Join only the event column with the (small) event table and put the derived columns
+    # beside the core ones: a join of the whole frame would gather (copy) every column.
+    derived = (core.select("event")
+               .join(tables.event_frame, on="event", how="left", maintain_order="left")
+               .drop("event"))
+    frame = pl.concat([core, derived], how="horizontal").with_columns(
+        pl.lit(source, pl.String).alias("source"))
     return frame.select(list(schema.RECORDS.names())).cast(dict(schema.RECORDS))
 
 
@@ -70,12 +75,51 @@ class _FileResult:
 
 def _decode_file(trail, backend, since_ms, until_ms, events, tables, selection) -> _FileResult:
     buf = trail.read_bytes()
+    size = len(buf)
     result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
-                                     events=events)
+                                     events=events, consume=True)
+    del buf
+    errors, seen = result.errors, result.records_seen
     frame = derive_records(result.records, trail.path, tables)
     if selection is not None:
         frame = frame.filter(selection)
-    return _FileResult(trail, frame, result.errors, result.records_seen, len(buf))
+        if frame.height < result.records.height:
+            frame = _compact(frame)
+    del result                   # the whole file's frame goes now, not when the caller is done
+    _give_back_memory()
+    return _FileResult(trail, frame, errors, seen, size)
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of a filtered frame that owns only its own strings.
+
+    Polars' string views in a filtered frame keep pointing into the whole file's string
+    buffers; a round trip through plain Arrow strings copies just the rows kept, so memory
+    follows the selection and not the input.
+    """
+    if frame.is_empty():
+        return frame.clear()
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    return pl.from_arrow(table).cast(dict(frame.schema))
+
+
+def _libc_trim():
+    try:
+        import ctypes
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return trim
+
+
+_TRIM = _libc_trim()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system after each file (glibc keeps them otherwise)."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 @dataclass

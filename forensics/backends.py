@@ -73,8 +73,10 @@ def _arrow_column(name: str, values: list) -> pa.Array:
         pl.String) else pa.array(values, pa.large_list(pa.large_string()))
 
 
-def _python(buf, **opts) -> Result:
+def _python(buf, consume: bool = False, **opts) -> Result:
     decoded = pydecode.decode(buf, **opts)
+    if consume and isinstance(buf, bytearray):
+        buf.clear()
     table = pa.table({name: _arrow_column(name, values) for name, values in decoded.columns.items()})
     frame = pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
     return Result(frame, decoded.errors, decoded.records_seen, decoded.file_tokens)
@@ -86,7 +88,12 @@ def _c(buf, **opts) -> Result:
 
 
 def decode_records(buf, backend: str | None = None, *, since_ms: int | None = None,
-                   until_ms: int | None = None, events: frozenset | None = None) -> Result:
-    """Decode one trail held in memory with the chosen backend."""
+                   until_ms: int | None = None, events: frozenset | None = None,
+                   consume: bool = False) -> Result:
+    """Decode one trail held in memory with the chosen backend.
+
+    ``consume=True``: ``buf`` is a bytearray nobody needs afterwards; it is emptied as soon as
+    the records are decoded, so the input and the frame are not held together.
+    """
     run = _c if choose(backend) == "c" else _python
-    return run(buf, since_ms=since_ms, until_ms=until_ms, events=events)
+    return run(buf, since_ms=since_ms, until_ms=until_ms, events=events, consume=consume)

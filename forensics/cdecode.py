@@ -2,9 +2,10 @@
 
 The C core (``forensics._cbsm``) frames the trail, walks every record and writes one row per
 record into growable column buffers, exactly as ``forensics.decode`` does in Python. The buffers
-are wrapped as Arrow arrays without copying (``pa.foreign_buffer`` keeps the C result alive until
-the last Arrow buffer that uses it is gone; the C side is freed by ``bsm_free`` then), and one
-``pl.from_arrow`` makes the frame with exactly ``schema.CORE``. No Python code runs per record.
+are wrapped as Arrow arrays without copying, one column at a time (``pa.foreign_buffer`` keeps a
+column's C memory alive until the last Arrow buffer that uses it is gone, then
+``bsm_free_column`` frees it), and become a frame with exactly ``schema.CORE``. No Python code
+runs per record.
 """
 
 from __future__ import annotations
@@ -101,12 +102,25 @@ def _options(since_ms, until_ms, events):
 
 
 class _Owner:
-    """Keeps the C result alive while Arrow buffers point into it; frees it afterwards."""
+    """Keeps the C result (its column table, errors and counts) alive; frees it afterwards."""
 
     __slots__ = ("res", "__weakref__")
 
     def __init__(self, res):
         self.res = ffi.gc(res, lib.bsm_free)
+
+
+class _ColumnOwner:
+    """The base of one column's Arrow buffers: frees that column's C memory when the last
+    buffer using it is gone, so each column lives exactly as long as something needs it."""
+
+    __slots__ = ("owner", "index", "__weakref__")
+
+    def __init__(self, owner: _Owner, index: int):
+        self.owner, self.index = owner, index
+
+    def __del__(self):
+        lib.bsm_free_column(self.owner.res, self.index)
 
 
 def _bitmap(col, n: int):
@@ -152,18 +166,29 @@ def _column(owner, col, n: int, typ: pa.DataType) -> pa.Array:
 
 
 def decode(buf, *, since_ms: int | None = None, until_ms: int | None = None,
-           events: frozenset | None = None) -> Result:
-    """Decode one trail held in memory (any contiguous buffer) with the C core."""
+           events: frozenset | None = None, consume: bool = False) -> Result:
+    """Decode one trail held in memory (any contiguous buffer) with the C core.
+
+    ``consume=True`` (a bytearray the caller no longer needs) empties ``buf`` as soon as the C
+    core is done with it, before the frame is built, so the input and the frame never both
+    stay in memory.
+    """
     src = ffi.from_buffer("uint8_t[]", buf)
     opts, _keep = _options(since_ms, until_ms, events)
     raw = lib.bsm_decode(src, len(src), opts)
+    ffi.release(src)
+    if consume and isinstance(buf, bytearray):
+        buf.clear()
     if raw == ffi.NULL:
         raise MemoryError("the C decoder ran out of memory")
     owner = _Owner(raw)
     res = owner.res
     n = int(res.nrows)
-    arrays = [_column(owner, res.cols[i], n, _TYPES[i]) for i in range(len(_NAMES))]
+    # Each column's buffers have their own owner: a column's C memory is freed as soon as
+    # nothing points into it (Polars adopts fixed-width and string buffers without copying).
+    arrays = [_column(_ColumnOwner(owner, i), res.cols[i], n, _TYPES[i]) for i in range(len(_NAMES))]
     frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=_NAMES))
+    del arrays
     ne = int(res.nerrors)
     if ne:
         offsets = np.frombuffer(ffi.buffer(res.err_offset, 8 * ne), dtype=np.uint64).tolist()

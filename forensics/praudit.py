@@ -72,7 +72,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .decode import frame, walk
+from .decode import format_ip6, frame, walk
 from .tables import EventTable, Users, bsm_errno
 from .text import encode_text
 from .tokens import HEADER_IDS, TOKENS, TokenError
@@ -118,40 +118,11 @@ def _ip4(raw: bytes) -> bytes:
 
 
 def _ip6(raw: bytes) -> bytes:
-    """glibc inet_ntop(AF_INET6): longest run (>= 2) of zero groups as "::" (first wins),
-    ::a.b.c.d and ::ffff:a.b.c.d keep a dotted IPv4 tail."""
+    """glibc inet_ntop(AF_INET6): decode.format_ip6, plus the IPv4-compatible ::a.b.c.d form."""
     words = struct.unpack(">8H", raw)
-    best, best_len, i = -1, 0, 0
-    while i < 8:
-        if words[i] == 0:
-            j = i
-            while j < 8 and words[j] == 0:
-                j += 1
-            if j - i > best_len:
-                best, best_len = i, j - i
-            i = j
-        else:
-            i += 1
-    if best_len < 2:
-        best = -1
-    out = []
-    i = 0
-    while i < 8:
-        if best >= 0 and best <= i < best + best_len:
-            if i == best:
-                out.append(b":")
-            i += 1
-            continue
-        if i:
-            out.append(b":")
-        if i == 6 and best == 0 and (best_len == 6 or (best_len == 5 and words[5] == 0xFFFF)):
-            out.append(_ip4(raw[12:]))
-            break
-        out.append(b"%x" % words[i])
-        i += 1
-    if best >= 0 and best + best_len == 8:
-        out.append(b":")
-    return b"".join(out)
+    if words[:6] == (0, 0, 0, 0, 0, 0) and words[6] != 0:
+        return b"::" + _ip4(raw[12:])
+    return format_ip6(raw).encode("ascii")
 
 
 def _ip_ex(atype: int, raw: bytes) -> bytes:

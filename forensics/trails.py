@@ -193,25 +193,36 @@ class TrailFile:
         """A streaming reader of the decompressed content (close it when done)."""
         return io.BufferedReader(self._open_raw(), _CHUNK)
 
-    def read_bytes(self) -> bytes:
-        """The whole decompressed content.
+    def read_bytes(self) -> bytearray:
+        """The whole decompressed content (a bytearray: read in place, never copied).
 
         Raises :class:`TrailReadError` with ``partial`` set when the data is damaged.
         """
         buf = bytearray()
+        filled = None
         raw = self._open_raw()
         try:
+            if self.compression is None and hasattr(raw, "readinto"):
+                # the size is known: read into one buffer, no growing and no final copy
+                buf, filled = bytearray(self.stored_bytes), 0
+                with memoryview(buf) as view:
+                    while filled < len(buf):
+                        n = raw.readinto(view[filled:])
+                        if not n:
+                            break
+                        filled += n
+                del buf[filled:]
             while True:
                 chunk = raw.read(_CHUNK * 4)
                 if not chunk:
                     break
                 buf += chunk
         except TrailReadError as e:
-            e.partial = bytes(buf)
+            e.partial = bytes(buf if filled is None else buf[:filled])
             raise
         finally:
             raw.close()
-        return bytes(buf)
+        return buf
 
     def _open_raw(self) -> io.RawIOBase:
         if self._source is None:

@@ -102,3 +102,11 @@ def test_sources_report_coverage_gaps(backend):
     audit = forensics.load(shared_path("openbsm", "auditdir"), backend=backend)
     gaps = audit.sources.filter(pl.col("read")).sort("name_start")["gap_before"].to_list()
     assert gaps[0] is None and all(g is not None for g in gaps[1:])
+
+
+def test_readme_documents_every_process_column():
+    from forensics import processes
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name, _, _ in processes.LIFETIME if f"`{name}`" not in readme]
+    assert not missing

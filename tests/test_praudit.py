@@ -16,9 +16,11 @@ import io
 import re
 import struct
 import xml.etree.ElementTree as ET
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 from click.testing import CliRunner
 
 from forensics import tokens
@@ -655,3 +657,14 @@ def test_cli_without_user_files_prints_numbers(tmp_path):
     trail = tmp_path / "t"
     trail.write_bytes(rec(tokens.encode("subject32", (501, 0, 20, 0, 20, 1, 1, 0, b"\0\0\0\0"))))
     assert stdout_of(trail, tables=False).splitlines()[1] == b"subject,501,0,20,0,20,1,1,0,0.0.0.0"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="praudit's goldens use glibc's inet_ntop")
+@given(st.lists(st.sampled_from([0, 0, 1, 0xFFFF, 0x1234]) | st.integers(0, 0xFFFF), min_size=8, max_size=8))
+def test_ipv6_text_is_glibc_inet_ntop(words):
+    import socket
+
+    from forensics.praudit import _ip6
+
+    raw = b"".join(w.to_bytes(2, "big") for w in words)
+    assert _ip6(raw).decode() == socket.inet_ntop(socket.AF_INET6, raw)

@@ -1501,22 +1501,32 @@ static size_t resync(const uint8_t *buf, size_t p, size_t n)
 
 /* ------------------------------------------------------------------------------------------ */
 
+void bsm_free_column(bsm_result *res, int i)
+{
+    bsm_column *col;
+    if (!res || !res->cols || i < 0 || i >= res->ncols)
+        return;
+    col = &res->cols[i];
+    free(col->values);
+    free(col->valid);
+    free(col->offsets);
+    free(col->child_offsets);
+    free(col->data);
+    free(col->arg_number);
+    free(col->arg_value);
+    col->values = col->valid = col->data = col->arg_number = NULL;
+    col->offsets = col->child_offsets = NULL;
+    col->arg_value = NULL;
+}
+
 void bsm_free(bsm_result *res)
 {
     int i;
     if (!res)
         return;
     if (res->cols) {
-        for (i = 0; i < res->ncols; i++) {
-            bsm_column *col = &res->cols[i];
-            free(col->values);
-            free(col->valid);
-            free(col->offsets);
-            free(col->child_offsets);
-            free(col->data);
-            free(col->arg_number);
-            free(col->arg_value);
-        }
+        for (i = 0; i < res->ncols; i++)
+            bsm_free_column(res, i);
         free(res->cols);
     }
     free(res->err_offset);

@@ -87,6 +87,8 @@ typedef struct bsm_result {
 /* Decode buf[0:n]. Returns NULL when out of memory. Free with bsm_free(). */
 bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts);
 void bsm_free(bsm_result *res);
+/* Free one column's buffers early (bsm_free frees whatever is left). */
+void bsm_free_column(bsm_result *res, int i);
 
 int bsm_num_columns(void);
 const char *bsm_reason_name(int reason);
