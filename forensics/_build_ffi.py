@@ -62,6 +62,7 @@ typedef struct bsm_result {
 bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts);
 void bsm_free(bsm_result *res);
 void bsm_free_column(bsm_result *res, int i);
+void bsm_free_validity(bsm_result *res);
 int bsm_num_columns(void);
 const char *bsm_reason_name(int reason);
 size_t bsm_text_map(const uint8_t *in, size_t n, uint8_t *out);

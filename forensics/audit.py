@@ -54,14 +54,23 @@ def _ms(t: datetime | None) -> int | None:
 
 def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
     """Core columns + source + event table columns, in schema.RECORDS order."""
-    # Join only the event column with the (small) event table and put the derived columns
-    # beside the core ones: a join of the whole frame would gather (copy) every column.
-    derived = (core.select("event")
-               .join(tables.event_frame, on="event", how="left", maintain_order="left")
-               .drop("event"))
-    frame = pl.concat([core, derived], how="horizontal").with_columns(
-        pl.lit(source, pl.String).alias("source"))
-    return frame.select(list(schema.RECORDS.names())).cast(dict(schema.RECORDS))
+    # Element-wise lookups in the (small) event table: a join would gather (copy) every column
+    # of the frame, and a horizontal concat would rechunk it.
+    table = tables.event_frame
+    keys = table["event"]
+
+    def lookup(column: str) -> pl.Expr:
+        return pl.col("event").replace_strict(keys, table[column], default=None,
+                                              return_dtype=schema.RECORDS[column]).alias(column)
+
+    classes = (core.select("event")
+               .join(table.select("event", "event_classes"), on="event", how="left",
+                     maintain_order="left")
+               .get_column("event_classes"))
+    frame = core.with_columns(
+        pl.lit(source, pl.String).alias("source"), classes,
+        *(lookup(c) for c in ("event_name", "event_description", "event_class_mask")))
+    return frame.select(list(schema.RECORDS.names()))
 
 
 @dataclass

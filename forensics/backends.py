@@ -7,6 +7,7 @@ when it is not built is an error, never a silent fallback.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 from typing import NamedTuple
@@ -73,13 +74,28 @@ def _arrow_column(name: str, values: list) -> pa.Array:
         pl.String) else pa.array(values, pa.large_list(pa.large_string()))
 
 
+def _batch_frame(columns: dict) -> pl.DataFrame:
+    table = pa.table({name: _arrow_column(name, values) for name, values in columns.items()})
+    return pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
+
+
 def _python(buf, consume: bool = False, **opts) -> Result:
-    decoded = pydecode.decode(buf, **opts)
+    # Batches of rows become Arrow tables as they come, so only one batch of Python objects
+    # is alive at a time.
+    decoder = pydecode.Decoder(buf, **opts)
+    # The rows are lists and tuples without cycles: the cyclic collector would only walk them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        frames = [_batch_frame(batch) for batch in decoder.batches()]
+    finally:
+        if collecting:
+            gc.enable()
     if consume and isinstance(buf, bytearray):
+        decoder.buf = None
         buf.clear()
-    table = pa.table({name: _arrow_column(name, values) for name, values in decoded.columns.items()})
-    frame = pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
-    return Result(frame, decoded.errors, decoded.records_seen, decoded.file_tokens)
+    frame = pl.concat(frames, rechunk=False) if frames else _batch_frame(pydecode._columns([]))
+    return Result(frame, decoder.errors, decoder.records_seen, decoder.file_tokens)
 
 
 def _c(buf, **opts) -> Result:

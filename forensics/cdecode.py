@@ -187,6 +187,7 @@ def decode(buf, *, since_ms: int | None = None, until_ms: int | None = None,
     # Each column's buffers have their own owner: a column's C memory is freed as soon as
     # nothing points into it (Polars adopts fixed-width and string buffers without copying).
     arrays = [_column(_ColumnOwner(owner, i), res.cols[i], n, _TYPES[i]) for i in range(len(_NAMES))]
+    lib.bsm_free_validity(res)      # packed into Arrow bitmaps above; nothing points into them
     frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=_NAMES))
     del arrays
     ne = int(res.nerrors)

@@ -39,6 +39,7 @@ __all__ = [
     "walk",
     "decode",
     "Decoded",
+    "Decoder",
     "format_ip4",
     "format_ip6",
     "MIN_RECORD_SIZE",
@@ -452,48 +453,80 @@ def _row(buf, item: Item, tokens: list[Token], damage) -> list:
     return row
 
 
-def decode(buf, *, since_ms: int | None = None, until_ms: int | None = None,
-           events: frozenset | None = None) -> Decoded:
-    """Decode a whole trail held in memory.
+class Decoder:
+    """Decodes one trail held in memory, a batch of rows at a time.
 
     ``since_ms``/``until_ms`` (epoch ms, half-open) and ``events`` (a set of event numbers) drop
-    records at the header, before their tokens are walked.
+    records at the header, before their tokens are walked. After ``batches()`` is exhausted,
+    ``errors``, ``records_seen`` and ``file_tokens`` hold the totals.
     """
-    if isinstance(buf, memoryview):
-        buf = buf.tobytes()
-    rows: list[list] = []
-    errors: list[tuple[int, int, str]] = []
-    seen = files = 0
-    windowed = since_ms is not None or until_ms is not None
-    for item in frame(buf):
-        kind = item.kind
-        if kind == "damage":
-            errors.append((item.offset, item.length, item.reason))
-            continue
-        if kind == "file":
-            files += 1
-            continue
-        seen += 1
-        p, end = item.offset, item.offset + item.length - 7
-        try:
-            tid, hv, body = _parse_header(buf, p, end)
-        except TokenError:
-            errors.append((p, item.length, "bad token"))
-            continue
-        if events is not None and hv[2] not in events:
-            continue
-        if windowed:
-            t = _header_time(*((hv[5], hv[6]) if tid in (0x15, 0x79) else (hv[4], hv[5])))
-            if t is None or (since_ms is not None and t < since_ms) or (until_ms is not None and t >= until_ms):
+
+    def __init__(self, buf, *, since_ms: int | None = None, until_ms: int | None = None,
+                 events: frozenset | None = None) -> None:
+        self.buf = buf.tobytes() if isinstance(buf, memoryview) else buf
+        self.since_ms, self.until_ms, self.events = since_ms, until_ms, events
+        self.errors: list[tuple[int, int, str]] = []
+        self.records_seen = self.file_tokens = 0
+
+    def batches(self, rows: int = 16384) -> Iterator[dict]:
+        """Column dicts (RECORD_CORE order) of at most ``rows`` records each."""
+        batch: list[list] = []
+        for row in self._rows():
+            batch.append(row)
+            if len(batch) >= rows:
+                yield _columns(batch)
+                batch = []
+        if batch:
+            yield _columns(batch)
+
+    def _rows(self) -> Iterator[list]:
+        buf, errors, events = self.buf, self.errors, self.events
+        since_ms, until_ms = self.since_ms, self.until_ms
+        windowed = since_ms is not None or until_ms is not None
+        for item in frame(buf):
+            kind = item.kind
+            if kind == "damage":
+                errors.append((item.offset, item.length, item.reason))
                 continue
-        tokens, damage = walk(buf, body, end)
-        tokens.insert(0, Token(tid, p, body - p, hv))
-        if damage is not None:
-            errors.append((damage[0], end - damage[0], damage[1]))
-        rows.append(_row(buf, item, tokens, damage))
-    columns = {name: list(col) for name, col in zip(COLUMNS, zip(*rows))} if rows else {
-        name: [] for name in COLUMNS}
-    return Decoded(columns, errors, seen, files)
+            if kind == "file":
+                self.file_tokens += 1
+                continue
+            self.records_seen += 1
+            p, end = item.offset, item.offset + item.length - 7
+            try:
+                tid, hv, body = _parse_header(buf, p, end)
+            except TokenError:
+                errors.append((p, item.length, "bad token"))
+                continue
+            if events is not None and hv[2] not in events:
+                continue
+            if windowed:
+                t = _header_time(*((hv[5], hv[6]) if tid in (0x15, 0x79) else (hv[4], hv[5])))
+                if (t is None or (since_ms is not None and t < since_ms)
+                        or (until_ms is not None and t >= until_ms)):
+                    continue
+            tokens, damage = walk(buf, body, end)
+            tokens.insert(0, Token(tid, p, body - p, hv))
+            if damage is not None:
+                errors.append((damage[0], end - damage[0], damage[1]))
+            yield _row(buf, item, tokens, damage)
+
+
+def _columns(rows: list[list]) -> dict:
+    if not rows:
+        return {name: [] for name in COLUMNS}
+    return {name: list(col) for name, col in zip(COLUMNS, zip(*rows))}
+
+
+def decode(buf, *, since_ms: int | None = None, until_ms: int | None = None,
+           events: frozenset | None = None) -> Decoded:
+    """Decode a whole trail held in memory into one set of columns."""
+    decoder = Decoder(buf, since_ms=since_ms, until_ms=until_ms, events=events)
+    columns = _columns([])
+    for batch in decoder.batches():
+        for name, values in batch.items():
+            columns[name].extend(values)
+    return Decoded(columns, decoder.errors, decoder.records_seen, decoder.file_tokens)
 
 
 def _parse_header(buf, p: int, end: int):

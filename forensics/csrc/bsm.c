@@ -1519,6 +1519,17 @@ void bsm_free_column(bsm_result *res, int i)
     col->arg_value = NULL;
 }
 
+void bsm_free_validity(bsm_result *res)
+{
+    int i;
+    if (!res || !res->cols)
+        return;
+    for (i = 0; i < res->ncols; i++) {
+        free(res->cols[i].valid);
+        res->cols[i].valid = NULL;
+    }
+}
+
 void bsm_free(bsm_result *res)
 {
     int i;

@@ -89,6 +89,8 @@ bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts);
 void bsm_free(bsm_result *res);
 /* Free one column's buffers early (bsm_free frees whatever is left). */
 void bsm_free_column(bsm_result *res, int i);
+/* Free every column's validity bytes (once they have been copied into bitmaps). */
+void bsm_free_validity(bsm_result *res);
 
 int bsm_num_columns(void);
 const char *bsm_reason_name(int reason);
