@@ -712,10 +712,16 @@ def _infer_helpers(helpers: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame,
                   pl.format("Its client touched {} too ({}; helper: {}).", "paths", "c_ref",
                             "m_ref").first().alias("shared_evid")))
     h = h.join(owned, on="proc_id", how="left").join(shared, on="proc_id", how="left")
-    h = h.with_columns(pl.Series("right_evid", [
+    # the right's words against the helper's names: once per distinct pair, not per helper
+    key = pl.concat_str([pl.col("a_right").fill_null(""),
+                         pl.col("h_names").list.join("\x00").fill_null("")],
+                        separator="\x01").alias("_rk")
+    pairs = h.select(key, "a_right", "h_names").unique("_rk")
+    pairs = pairs.select("_rk", pl.Series("right_evid", [
         _right_names_helper(right, names_) for right, names_ in
-        zip(h.get_column("a_right").to_list(), h.get_column("h_names").to_list())],
+        zip(pairs.get_column("a_right").to_list(), pairs.get_column("h_names").to_list())],
         dtype=pl.String))
+    h = h.with_columns(key).join(pairs, on="_rk", how="left", maintain_order="left").drop("_rk")
     other = pl.col("o_t").is_not_null() & (pl.col("o_t") >= pl.col("start_ms") - window)
     # corroborations: a file owned by that person, a path its client touched too, a right that
     # names the helper; none: low, one: medium, more: high; a client of another person in the
