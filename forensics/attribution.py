@@ -77,10 +77,11 @@ def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
     r = order(records)
     lives = processes.with_row_index("lid")
     in_life = pl.col("pid").is_not_null() & ~pl.col("event").is_in(list(proc.SESSION_EVENTS))
-    r = r.join_asof(lives.select("pid", "first_seq", "lid").sort("first_seq"), left_on="seq",
-                    right_on="first_seq", by="pid", strategy="backward",
-                    check_sortedness=False).drop("first_seq")
-    r = r.with_columns(pl.when(in_life).then("lid").alias("lid"))
+    r = r.select("row", "seq", "src", "offset", "event", "pid", "auid", "euid", "ruid", "asid",
+                 "success").join_asof(
+        lives.select("pid", "first_seq", "lid").sort("first_seq"), left_on="seq",
+        right_on="first_seq", by="pid", strategy="backward", check_sortedness=False)
+    r = r.with_columns(pl.when(in_life).then("lid").alias("lid")).drop("first_seq")
     imgs = lives.select("lid", pl.col("images").alias("image"),
                         pl.col("image_seqs").alias("image_seq")
                         ).explode(["image", "image_seq"]).drop_nulls("image_seq")
@@ -88,13 +89,12 @@ def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
                                          maintain_order=True)
     r = r.join_asof(imgs, left_on="seq", right_on="image_seq", by="lid",
                     strategy="backward", check_sortedness=False).drop("image_seq")
-    # the lifetime's inference, read by gather (lid is the row of ``lives``)
     lid = r.get_column("lid")
-    life = lives.select(pl.col("user").alias("l_user"),
-                        (pl.col("user_kind") == "inferred").alias("l_inferred"),
-                        pl.col("user_confidence").alias("l_conf"),
-                        pl.col("ruid").alias("l_ruid"))
-    r = r.with_columns([life.get_column(c).gather(lid) for c in life.columns])
+    # the lifetime's inference applies when it does not rest on the real uid of its first
+    # record (one flag per lifetime, read by gather: lid is the row of ``lives``)
+    l_inferred = lives.select(
+        ((pl.col("user_kind") == "inferred").fill_null(False) & pl.col("user").is_not_null()
+         & ~(pl.col("ruid") == pl.col("user")).fill_null(False))).to_series()
 
     auid, euid, ruid = pl.col("auid"), pl.col("euid"), pl.col("ruid")
     subject = auid.is_not_null()
@@ -102,62 +102,66 @@ def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
     # a failed login names the user that was claimed (sudo and su failures keep the real auid)
     failed_claim = (set_ & pl.col("event").is_in(list(LOGINS))
                     & (pl.col("success") == False))  # noqa: E712
-    # the lifetime's inference applies when it does not rest on the real uid of its first record
-    life_inferred = (subject & ~set_ & pl.col("l_inferred").fill_null(False)
-                     & pl.col("l_user").is_not_null()
-                     & ~(pl.col("l_ruid") == pl.col("l_user")).fill_null(False))
+    life_inferred = subject & ~set_ & pl.col("_li").fill_null(False)
     by_ruid = subject & ~set_ & is_person(ruid)
-    user = (pl.when(set_).then(auid)
-            .when(life_inferred).then("l_user")
-            .when(by_ruid).then(ruid)
-            .otherwise(None))
-    kind = (pl.when(set_).then(pl.lit("direct"))
-            .when(life_inferred | by_ruid).then(pl.lit("inferred"))
-            .when(subject).then(pl.lit("direct"))
-            .otherwise(None))
-    confidence = (pl.when(failed_claim).then(pl.lit("low"))
-                  .when(set_).then(pl.lit("high"))
-                  .when(life_inferred).then("l_conf")
-                  .when(by_ruid).then(pl.lit("medium"))
-                  .when(subject).then(pl.lit("high"))
-                  .otherwise(None))
-    # the evidence sentence after "file:offset: " depends on a few values only: build it once
-    # per distinct combination, then join it back (formatting 800k strings per branch is slow)
     case = (pl.when(failed_claim).then(0).when(set_).then(1).when(life_inferred).then(2)
             .when(by_ruid).then(3).when(subject).then(4).otherwise(5).cast(pl.UInt8))
-    r = r.with_columns(user.cast(pl.UInt32).alias("user"), kind.alias("attribution_kind"),
-                       confidence.alias("confidence"), case.alias("_case"))
+    # everything but the record's own file:offset depends on a few values only (the case and
+    # its subject's ids, or its lifetime): runs of records with the same values share them,
+    # and each distinct combination is worked out once
+    r = r.with_columns(l_inferred.gather(lid).alias("_li")).with_columns(case.alias("_case"))
+    r = r.with_columns(pl.when(pl.col("_case") == 2).then("lid").alias("_l2"),
+                       pl.when(pl.col("_case") == 0).then("event").alias("_e0"))
+    run_cols = ["_case", "_e0", "auid", "euid", "ruid", "asid", "_l2"]
+    new_run = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in run_cols])
+    r = r.with_columns((new_run.fill_null(True).cast(pl.UInt32).cum_sum() - 1).alias("_run"))
     keys = ["_case", "_e", "_a", "_eu", "_ru", "_as", "_lid"]
-    r = r.with_columns(
+    runs = r.filter(pl.col("_run").is_first_distinct()).select(
+        "_run",
         pl.when(pl.col("_case") == 0).then("event").alias("_e"),
         pl.when(pl.col("_case") <= 1).then(auid).alias("_a"),
         pl.when(pl.col("_case") == 1).then(euid).alias("_eu"),
         pl.when(pl.col("_case").is_in([1, 3])).then(ruid).alias("_ru"),
         pl.when(pl.col("_case") == 1).then("asid").alias("_as"),
-        pl.when(pl.col("_case") == 2).then("lid").alias("_lid"))
-    msgs = r.select(keys).unique(keys)
-    msgs = msgs.with_columns(lives.get_column("user_evidence").gather(msgs.get_column("_lid"))
-                             .alias("l_evidence")).with_columns(
-        pl.when(pl.col("_case") == 0).then(pl.format(
+        pl.when(pl.col("_case") == 2).then("lid").alias("_lid"),
+        "_case")
+    msgs = runs.select(keys).unique(keys)
+    ml = msgs.get_column("_lid")
+    msgs = msgs.with_columns(
+        lives.get_column("user_evidence").gather(ml).alias("l_evidence"),
+        lives.get_column("user").gather(ml).alias("l_user"),
+        lives.get_column("user_confidence").gather(ml).alias("l_conf"))
+    c = pl.col("_case")
+    msgs = msgs.with_columns(
+        pl.when(c <= 1).then("_a").when(c == 2).then("l_user").when(c == 3).then("_ru")
+        .cast(pl.UInt32).alias("user"),
+        pl.when(c <= 1).then(pl.lit("direct")).when(c <= 3).then(pl.lit("inferred"))
+        .when(c == 4).then(pl.lit("direct")).alias("attribution_kind"),
+        pl.when(c == 0).then(pl.lit("low")).when(c == 1).then(pl.lit("high"))
+        .when(c == 2).then("l_conf").when(c == 3).then(pl.lit("medium"))
+        .when(c == 4).then(pl.lit("high")).alias("confidence"),
+        pl.when(c == 0).then(pl.format(
             "a failed {} names auid {}; whoever tried need not be that person.",
             pl.coalesce(_event_label(pl.col("_e")), pl.col("_e").cast(pl.String)), "_a"))
-        .when(pl.col("_case") == 1).then(pl.format(
+        .when(c == 1).then(pl.format(
             "subject auid {}, euid {}, ruid {}, session {}.", "_a", "_eu", "_ru", "_as"))
-        .when(pl.col("_case") == 2).then(pl.format("subject auid unset. {}", "l_evidence"))
-        .when(pl.col("_case") == 3).then(pl.format("subject auid unset, but real uid {}.", "_ru"))
-        .when(pl.col("_case") == 4).then(pl.lit(
+        .when(c == 2).then(pl.format("subject auid unset. {}", "l_evidence"))
+        .when(c == 3).then(pl.format("subject auid unset, but real uid {}.", "_ru"))
+        .when(c == 4).then(pl.lit(
             "subject auid unset (4294967295) and nothing ties the work to a person."))
-        .otherwise(pl.lit("the record has no subject.")).alias("_msg")).drop("l_evidence")
-    r = r.join(msgs, on=keys, how="left", nulls_equal=True, maintain_order="left")
-    r = r.with_columns(pl.concat_str([pl.col("src"), pl.lit(":"), pl.col("offset").cast(pl.String),
-                                      pl.lit(": "), pl.col("_msg")]).alias("evidence"))
+        .otherwise(pl.lit("the record has no subject.")).alias("_msg"))
+    msgs = msgs.with_columns(_user_names(msgs.get_column("user"), users).alias("user_name"))
+    runs = runs.join(msgs, on=keys, how="left", nulls_equal=True).select(
+        "_run", "user", "user_name", "attribution_kind", "confidence", "_msg").sort("_run")
+    run = r.get_column("_run")
+    r = r.with_columns([runs.get_column(c).gather(run) for c in runs.columns[1:]])
     person = pl.col("user")
     r = r.with_columns(
+        pl.format("{}:{}: {}", "src", "offset", "_msg").alias("evidence"),
         pl.when(person.is_not_null() & (pl.col("pid") != 0))
-        .then((euid == 0) | (euid != person) | (ruid != person)).alias("elevated"))
-    r = r.with_columns(_user_names(r.get_column("user"), users).alias("user_name"),
-                       lives.get_column("proc_id").gather(lid),
-                       lives.get_column("responsible_proc_id").gather(lid))
+        .then((euid == 0) | (euid != person) | (ruid != person)).alias("elevated"),
+        lives.get_column("proc_id").gather(lid),
+        lives.get_column("responsible_proc_id").gather(lid))
     added = r.select("row", *EVENT_COLUMNS.names())
     if not added.get_column("row").is_sorted():
         added = added.sort("row")

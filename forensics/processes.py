@@ -245,23 +245,15 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
         return pl.DataFrame(schema=SCHEMA), None
 
     # ---- lifecycle records (a small subset) ----------------------------------------------
-    life_events = list(ANNOUNCE) + list(EXECS) + [EXIT] + list(CREDS)
-    sub = r.filter(pl.col("event").is_in(life_events) & pl.col("pid").is_not_null())
-    sub = sub.with_columns(
-        pl.when(pl.col("event").is_in(list(ANNOUNCE)) & (pl.col("success") != False))  # noqa: E712
-        .then(_child_pid()).alias("child"),
-        *_image_cols(),
-    )
-    ok_exec = (pl.col("success") == True) | (  # noqa: E712
-        pl.col("success").is_null() & pl.col("exec_cdhash").is_not_null())
-    sub = sub.with_columns(
-        (pl.col("child").is_not_null() & (pl.col("child") != pl.col("pid"))).alias("is_ann"),
-    ).with_columns(
-        (ok_exec & (pl.col("event").is_in(list(EXECS))
-                    | ((pl.col("event") == SPAWN) & pl.col("child").is_null()))
-         & pl.col("image").is_not_null()).alias("is_exec"),
-    )
-    ann = sub.filter("is_ann").select(
+    # three narrow queries: announcements, execs in place, set*id requests (the list columns
+    # are read for those records only)
+    has_pid = pl.col("pid").is_not_null()
+    announces = pl.col("event").is_in(list(ANNOUNCE))
+    child = pl.when(announces & (pl.col("success") != False)  # noqa: E712
+                    ).then(_child_pid()).alias("child")
+    ann_q = r.lazy().filter(announces & has_pid).with_columns(
+        child, *_image_cols()
+    ).filter(pl.col("child").is_not_null() & (pl.col("child") != pl.col("pid"))).select(
         pl.col("child").alias("pid"), pl.col("seq").alias("a_seq"), pl.col("t").alias("a_t"),
         pl.col("time").alias("a_time"), pl.col("pid").alias("ppid"),
         _name_of(ANNOUNCE).alias("a_kind"),
@@ -271,23 +263,36 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
         pl.when(pl.col("event") == SPAWN).then(pl.col("img_cdhash")).alias("a_cdhash"),
         *[pl.col(c).alias(f"a_{c}") for c in _CRED_COLS],
     ).sort("a_seq")
+    ok_exec = (pl.col("success") == True) | (  # noqa: E712
+        pl.col("success").is_null() & pl.col("exec_cdhash").is_not_null())
+    execs_q = r.lazy().filter(pl.col("event").is_in([*EXECS, SPAWN]) & has_pid).with_columns(
+        child, *_image_cols()
+    ).filter(
+        ok_exec & (pl.col("event").is_in(list(EXECS))
+                   | ((pl.col("event") == SPAWN) & pl.col("child").is_null()))
+        & pl.col("image").is_not_null()
+    ).select("seq", "time", "image", "argv", "interp", "img_cdhash")
+    req_q = r.lazy().filter(pl.col("event").is_in(list(CREDS)) & has_pid
+                            & (pl.col("success") != False)).select(  # noqa: E712
+        "seq", "time", "src", "offset", _name_of(CREDS).alias("via"),
+        pl.col("args").list.eval(pl.format("{} {}", pl.element().struct.field("text"),
+                                           pl.element().struct.field("value")))
+        .list.join(", ").alias("requested"))
+    ann, execs, req = pl.collect_all([ann_q, execs_q, req_q])
 
     # ---- every record with a subject pid gets a lifetime -----------------------------------
     # (lazy chains below let Polars read only the columns each step needs)
-    pr = r.lazy().filter(pl.col("pid").is_not_null()
-                         & ~pl.col("event").is_in(list(SESSION_EVENTS))).select(
-        "seq", "pid", "t", "time", "event", *_CRED_COLS, "signing_id", "exit_status", "success",
+    def flag(seqs: pl.Series) -> pl.Series:     # by seq (the row of r)
+        return pl.repeat(False, r.height, dtype=pl.Boolean, eager=True).scatter(seqs, True)
+
+    pr = r.lazy().select(
+        "seq", "pid", "t", "event", *_CRED_COLS, "success",
         (pl.col("event") == EXIT).alias("is_exit"),
-        pl.col("seq").is_in(sub.filter("is_exec").get_column("seq").implode()).alias("is_exec"),
-        pl.col("seq").is_in(sub.filter("is_ann").get_column("seq").implode())
-        .alias("is_announcer"),
+        (pl.col("signing_id").is_not_null() & (pl.col("signing_id") != "")).alias("has_sig"),
+        flag(execs.get_column("seq")).alias("is_exec"),
+        flag(ann.get_column("a_seq")).alias("is_announcer"),
         _is_user_event(pl.col("event")).alias("is_user"),
-    ).with_columns(
-        # the credentials as three exact 64-bit keys (kernel records only), to spot lives whose
-        # credentials vary with a cheap min/max
-        *[pl.when(~pl.col("is_user")).then(pl.col(a).cast(pl.UInt64) * 4294967296 + pl.col(b))
-          .alias(k) for k, a, b in (("_k1", "auid", "euid"), ("_k2", "egid", "ruid"),
-                                    ("_k3", "rgid", "asid"))],
+    ).filter(pl.col("pid").is_not_null() & ~pl.col("event").is_in(list(SESSION_EVENTS))
     ).collect()
     keys = ann.select("pid", "a_seq", "a_t")
     seg = pr.select("seq", "pid", "t", "is_exit", "is_exec", "is_announcer")
@@ -346,20 +351,27 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
     pr = pr.with_columns(seg.select(lkey.alias("lkey"), "key").get_columns())
 
     # ---- the lifetimes --------------------------------------------------------------------
+    time_type = r.schema["time"]
     lt = pr.lazy().group_by("lkey").agg(
         pl.col("pid").first(), pl.col("key").first(),
         pl.col("seq").min().alias("first_seq"), pl.col("seq").max().alias("last_seq"),
-        pl.col("time").min().alias("first_t"), pl.col("time").max().alias("last_t"),
+        pl.col("t").min().cast(time_type).alias("first_t"),
+        pl.col("t").max().cast(time_type).alias("last_t"),
         pl.len().cast(pl.UInt32).alias("records"),
         pl.col("is_exit").any().alias("exited"),
-        pl.any_horizontal([pl.col(k).min() != pl.col(k).max() for k in ("_k1", "_k2", "_k3")])
+        # the credentials as three exact 64-bit keys (kernel records only), to spot lives
+        # whose credentials vary with a cheap min/max
+        pl.any_horizontal([k.min() != k.max() for k in (
+            pl.when(~pl.col("is_user")).then(pl.col(a).cast(pl.UInt64) * 4294967296 + pl.col(b))
+            for a, b in (("auid", "euid"), ("egid", "ruid"), ("rgid", "asid")))])
         .fill_null(False).alias("_varies"),
     ).collect()
     lz = pr.lazy()
+    # (the exit record and the last record with a signing id, read from r by seq)
     exit_info = lz.filter("is_exit").filter(pl.col("lkey").is_first_distinct()).select(
-        "lkey", pl.col("time").alias("exit_time"), "exit_status")
-    signing = lz.filter(pl.col("signing_id").is_not_null() & (pl.col("signing_id") != "")
-                        ).select("lkey", "signing_id").filter(pl.col("lkey").is_last_distinct())
+        "lkey", "seq")
+    signing = lz.filter("has_sig").select("lkey", "seq").filter(
+        pl.col("lkey").is_last_distinct())
     # credentials: those of its first kernel record; the person: the first auid set in its
     # kernel records, else in its successful user-space records (a failed login names whoever
     # was claimed, not whoever tried)
@@ -375,7 +387,12 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
         .first().alias("u_person"),
         pl.col("seq").filter((pl.col("auid") != UNSET) & (pl.col("success") == True))  # noqa: E712
         .first().alias("u_person_seq"))
-    for part in pl.collect_all([exit_info, signing, kcred, kperson, ucred]):
+    exit_info, signing, *parts = pl.collect_all([exit_info, signing, kcred, kperson, ucred])
+    exit_info = exit_info.select("lkey", *_rows(r, exit_info.get_column("seq"), "time",
+                                                "exit_status").get_columns()).rename(
+        {"time": "exit_time"})
+    signing = signing.select("lkey", r.get_column("signing_id").gather(signing.get_column("seq")))
+    for part in (exit_info, signing, *parts):
         lt = lt.join(part, on="lkey", how="left")
     ann_l = ann.rename({"a_seq": "key"}).with_columns(pl.col("key").alias("lkey"))
     lt = lt.join(ann_l, on="lkey", how="full", coalesce=True, suffix="_a")
@@ -396,7 +413,7 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
     ).sort("first_seq", "pid")
     lt = lt.with_columns(
         pl.when("exited").then(pl.lit("exit"))
-        .when(pl.col("first_seq").shift(-1).over("pid").is_not_null()).then(pl.lit("pid reused"))
+        .when(~pl.col("pid").is_last_distinct()).then(pl.lit("pid reused"))
         .otherwise(pl.lit("last seen")).alias("end_evidence"),
         pl.when("exited").then("exit_time").alias("end"),
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("lid"),
@@ -406,12 +423,18 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
                          first.get_column("offset").alias("first_offset"))
     lt = lt.with_columns(pl.format("{}@{}:{}", "pid", "first_source", "first_offset")
                          .alias("proc_id"))
-    pr = pr.join(lt.select("lkey", "lid"), on="lkey", how="left", maintain_order="left")
-    # lid of every record by seq (null: no lifetime), for lookups by gather instead of joins
-    lid_of = pl.repeat(None, r.height, dtype=pl.UInt32, eager=True).alias("lid").scatter(
-        pr.get_column("seq"), pr.get_column("lid"))
-    announcers = pr.lazy().filter("is_announcer").select(
-        pl.col("seq").alias("key"), pl.col("lid").alias("parent_lid")).collect()
+    # the lifetime of records: lkey by seq (null: no lifetime); only the few records looked
+    # up get their lid (the row of lt), by a join with the lifetimes' (lkey, lid)
+    lmap = lt.select("lkey", "lid")
+    lkey_of = pl.repeat(None, r.height, dtype=pl.UInt64, eager=True).alias("lkey").scatter(
+        pr.get_column("seq"), pr.get_column("lkey"))
+
+    def lid_of(seqs: pl.Series) -> pl.Series:
+        return pl.DataFrame([lkey_of.gather(seqs)]).join(
+            lmap, on="lkey", how="left", maintain_order="left").get_column("lid")
+
+    ann_seqs = ann.get_column("a_seq")
+    announcers = pl.DataFrame([ann_seqs.alias("key"), lid_of(ann_seqs).alias("parent_lid")])
     lt = lt.join(announcers, on="key", how="left")
     lt = lt.join(lt.select(pl.col("lid").alias("parent_lid"),
                            pl.col("proc_id").alias("parent_proc_id")), on="parent_lid",
@@ -431,13 +454,11 @@ def _build(r: pl.DataFrame, early_ms: int, grace_ms: int, auth_window_ms: int):
     lt = lt.with_columns(pl.when(pl.col("person_seq").is_not_null())
                          .then(at.select(pl.format("{}:{}", "src", "offset")).to_series())
                          .alias("person_ref"))
-    varying = lt.filter("_varies").get_column("lid")
-    lt = lt.join(_credential_changes(pr, sub, r, varying, lid_of), on="lid", how="left")
+    lt = lt.join(_credential_changes(pr, req, r, lt.filter("_varies").select("lkey", "lid"),
+                                     lid_of), on="lid", how="left")
 
     # ---- images -------------------------------------------------------------------------------
-    execs = sub.filter("is_exec").select("seq", "time", "image", "argv", "interp", "img_cdhash")
-    execs = execs.with_columns(lid_of.gather(execs.get_column("seq"))).join(
-        lt.select("lid", "proc_id"), on="lid", how="left")
+    execs = execs.with_columns(lid_of(execs.get_column("seq")))
     lt = _images(lt, execs)
 
     # ---- who: the person, and the responsible process ----------------------------------
@@ -450,40 +471,38 @@ def _rows(r: pl.DataFrame, seqs: pl.Series, *cols: str) -> pl.DataFrame:
     return pl.DataFrame([r.get_column(c).gather(seqs) for c in cols])
 
 
-def _credential_changes(pr: pl.DataFrame, sub: pl.DataFrame, r: pl.DataFrame,
-                        varying: pl.Series, lid_of: pl.Series) -> pl.DataFrame:
+def _credential_changes(pr: pl.DataFrame, req: pl.DataFrame, r: pl.DataFrame,
+                        varying: pl.DataFrame, lid_of) -> pl.DataFrame:
     """lid -> list of credential changes (observed in subjects, and set*id requests).
 
-    Only lives whose kernel-record credentials vary (``varying``) can show a change."""
+    Only lives whose kernel-record credentials vary (``varying``: lkey, lid) can show a
+    change."""
     kern = pr.lazy().filter(~pl.col("is_user") & pl.col("auid").is_not_null()
-                            & pl.col("lid").is_in(varying.implode())).select(
-        "lid", "seq", *_CRED_COLS).sort("lid", "seq")
-    changed = (pl.col("lid") == pl.col("lid").shift(1)) & pl.any_horizontal(
+                            & pl.col("lkey").is_in(varying.get_column("lkey").implode())).select(
+        "lkey", "seq", *_CRED_COLS).sort("lkey", "seq")
+    changed = (pl.col("lkey") == pl.col("lkey").shift(1)) & pl.any_horizontal(
         [(pl.col(c) != pl.col(c).shift(1)).fill_null(False) for c in _CRED_COLS])
-    observed = kern.filter(changed).collect()
+    observed = kern.filter(changed).collect().join(varying, on="lkey", how="left")
     observed = observed.with_columns(
         _rows(r, observed.get_column("seq"), "time", "src", "offset").get_columns())
     causes_ev = {**CREDS, **EXECS, SPAWN: "posix_spawn"}
-    causes = pr.lazy().filter(pl.col("event").is_in(list(causes_ev)) & ~pl.col("is_user")).select(
-        "lid", pl.col("seq").alias("c_seq"), _name_of(causes_ev).alias("via")).sort(
+    causes = pr.lazy().filter(pl.col("event").is_in(list(causes_ev)) & ~pl.col("is_user")
+                              & pl.col("lkey").is_in(varying.get_column("lkey").implode())).select(
+        "lkey", pl.col("seq").alias("c_seq"), _name_of(causes_ev).alias("via")).sort(
         "c_seq").collect()
     observed = observed.sort("seq").join_asof(
-        causes, left_on="seq", right_on="c_seq", by="lid", strategy="backward",
+        causes, left_on="seq", right_on="c_seq", by="lkey", strategy="backward",
         allow_exact_matches=False, check_sortedness=False)
     observed = observed.select(
         "lid", "seq",
         pl.struct(pl.lit("observed").alias("kind"), "time", pl.col("src").alias("source"),
                   "offset", "via", pl.lit(None, pl.String).alias("requested"),
                   *_CRED_COLS).alias("change"))
-    req = sub.filter(pl.col("event").is_in(list(CREDS)) & (pl.col("success") != False))  # noqa: E712
-    req = req.with_columns(lid_of.gather(req.get_column("seq"))).drop_nulls("lid")
+    req = req.with_columns(lid_of(req.get_column("seq"))).drop_nulls("lid")
     requested = req.select(
         "lid", "seq",
         pl.struct(pl.lit("requested").alias("kind"), "time", pl.col("src").alias("source"),
-                  "offset", _name_of(CREDS).alias("via"),
-                  pl.col("args").list.eval(pl.format("{} {}", pl.element().struct.field("text"),
-                                                     pl.element().struct.field("value")))
-                  .list.join(", ").alias("requested"),
+                  "offset", "via", "requested",
                   *[pl.lit(None, pl.UInt32).alias(c) for c in _CRED_COLS]).alias("change"))
     both = pl.concat([observed, requested.cast(observed.schema)]).sort("seq")
     return both.group_by("lid", maintain_order=True).agg(
@@ -497,40 +516,40 @@ def _images(lt: pl.DataFrame, execs: pl.DataFrame) -> pl.DataFrame:
     lifetime's first image - the spawned one, or for a forked child its parent's image at
     the fork, found by an as-of join; chains of forks are resolved by repeating the join.
     """
-    cols = ["proc_id", "eff", "order", "image", "argv", "interp", "cdhash"]
-    timeline = execs.select(pl.col("proc_id"), pl.col("seq").alias("eff"),
+    cols = ["lid", "eff", "order", "image", "argv", "interp", "cdhash"]
+    timeline = execs.select(pl.col("lid"), pl.col("seq").alias("eff"),
                             pl.lit(1, pl.UInt8).alias("order"), "image", "argv", "interp",
                             pl.col("img_cdhash").alias("cdhash"))
     starts = lt.filter(pl.col("a_image").is_not_null()).select(
-        "proc_id", pl.col("first_seq").alias("eff"), pl.lit(0, pl.UInt8).alias("order"),
+        "lid", pl.col("first_seq").alias("eff"), pl.lit(0, pl.UInt8).alias("order"),
         pl.col("a_image").alias("image"), pl.col("a_argv").alias("argv"),
         pl.col("a_interp").alias("interp"), pl.col("a_cdhash").alias("cdhash"))
     timeline = pl.concat([starts.select(cols), timeline.select(cols).cast(starts.select(cols).schema)])
     pending = lt.filter(pl.col("a_image").is_null() & pl.col("parent_proc_id").is_not_null()
                         & (pl.col("start_evidence") != "first seen")).select(
-        "proc_id", "parent_proc_id", pl.col("key").alias("at"), pl.col("first_seq").alias("eff"))
+        "lid", "parent_lid", pl.col("key").alias("at"), pl.col("first_seq").alias("eff"))
     for _ in range(64):
         if pending.height == 0:
             break
         found = pending.sort("at").join_asof(
-            timeline.select(pl.col("proc_id").alias("parent_proc_id"), pl.col("eff").alias("p_eff"),
+            timeline.select(pl.col("lid").alias("parent_lid"), pl.col("eff").alias("p_eff"),
                             "order", "image", "argv", "interp", "cdhash")
             .sort("p_eff", "order"),
-            left_on="at", right_on="p_eff", by="parent_proc_id", strategy="backward",
+            left_on="at", right_on="p_eff", by="parent_lid", strategy="backward",
             check_sortedness=False)
         got = found.filter(pl.col("image").is_not_null())
         if got.height == 0:
             break
         timeline = pl.concat([timeline, got.select(
-            "proc_id", "eff", pl.lit(0, pl.UInt8).alias("order"), "image", "argv", "interp",
+            "lid", "eff", pl.lit(0, pl.UInt8).alias("order"), "image", "argv", "interp",
             "cdhash")])
         pending = found.filter(pl.col("image").is_null()).select(pending.columns)
-    timeline = timeline.sort("proc_id", "eff", "order")
-    per = timeline.group_by("proc_id", maintain_order=True).agg(
+    timeline = timeline.sort("lid", "eff", "order")
+    per = timeline.group_by("lid", maintain_order=True).agg(
         pl.col("image").alias("images"), pl.col("eff").alias("image_seqs"),
         pl.col("argv").last(), pl.col("interp").last().alias("interpreter"),
         pl.col("cdhash").last())
-    lt = lt.join(per, on="proc_id", how="left")
+    lt = lt.join(per, on="lid", how="left", maintain_order="left")
     return lt.with_columns(pl.col("images").fill_null(pl.lit([], pl.List(pl.String))),
                            pl.col("image_seqs").fill_null(pl.lit([], pl.List(pl.UInt64))))
 
@@ -558,7 +577,7 @@ def _seconds(ms: pl.Expr) -> pl.Expr:
     return (ms.cast(pl.Float64) / 1000).round(1).cast(pl.String)
 
 
-def _responsible(lt: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame, lid_of: pl.Series,
+def _responsible(lt: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame, lid_of,
                  auth_window_ms: int) -> pl.DataFrame:
     """user / user_kind / user_confidence / user_evidence / responsible_proc_id.
 
@@ -572,45 +591,55 @@ def _responsible(lt: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame, lid_of: pl
     * a descendant with auid unset of such a helper inherits its attribution;
     * otherwise, auid unset and a real uid that can be a person (500 and up): inferred, medium.
 
-    Parent chains are followed by pointer jumping (repeated joins), not per-process Python.
+    Parent chains are followed by pointer jumping (repeated gathers over lid, the row of a
+    lifetime in ``lt``), not per-process Python.
     """
+    if not lt.get_column("lid").is_sorted():
+        lt = lt.sort("lid")
+    # helpers: only lives with no person, born in the trail, can be one (xpcproxy is looked
+    # for in those only)
+    cand = lt.lazy().filter(pl.col("person").is_null()
+                            & (pl.col("start_evidence") != "first seen")).select(
+        "proc_id", "lid", "lkey", "ppid", "images", "signing_id", "start", "first_seen",
+        "first_source", "first_offset").collect()
     xpc = pl.col("images").list.eval(pl.element().str.ends_with("/xpcproxy")).list.any()
-    helper = (pl.col("person").is_null() & (pl.col("start_evidence") != "first seen")
-              & ((pl.col("ppid") == LAUNCHD_PID) | xpc.fill_null(False)))
-    helpers = lt.filter(helper).select(
-        "proc_id", "lid", pl.coalesce("start", "first_seen").cast(pl.Int64).alias("start_ms"),
+    helpers = cand.with_columns(xpc.fill_null(False).alias("xpc")).filter(
+        (pl.col("ppid") == LAUNCHD_PID) | pl.col("xpc")).select(
+        "proc_id", "lid", "lkey",
+        pl.coalesce("start", "first_seen").cast(pl.Int64).alias("start_ms"),
         pl.concat_list(pl.col("images").list.eval(pl.element().str.split("/").list.last()),
-                       pl.col("signing_id")).alias("h_names"), xpc.fill_null(False).alias("xpc"),
+                       pl.col("signing_id")).alias("h_names"), "xpc",
         pl.format("{}:{}", "first_source", "first_offset").alias("start_ref"))
-    inferred = _infer_helpers(helpers, r, pr, lid_of, lt.select("lid", "proc_id"),
+    inferred = _infer_helpers(helpers, r, pr, lid_of, lt.select("lid", "proc_id", "lkey"),
                               auth_window_ms)
-    lt = lt.join(inferred, on="proc_id", how="left")
-    ids = set(lt.get_column("proc_id").to_list())
-    has_parent = pl.col("parent_proc_id").is_in(list(ids)) & pl.col("parent_proc_id").is_not_null()
-
+    n = lt.height
+    # i_user / i_conf / i_evid / i_client by lid
+    inf = pl.DataFrame({"lid": pl.Series(range(n), dtype=pl.UInt32)}).join(
+        inferred, on="lid", how="left", maintain_order="left")
+    i_user, i_client = inf.get_column("i_user"), inf.get_column("i_client")
+    has_parent = lt.get_column("parent_proc_id").is_not_null()
+    parent = pl.select(pl.when(has_parent).then(lt.get_column("parent_lid"))).to_series()
+    not_launchd = (lt.get_column("ppid") != LAUNCHD_PID).fill_null(False)   # null ppid: no parent
     # responsible: the inferred client, else the parent's responsible (unless launchd), else self
-    nodes = lt.select(
-        "proc_id",
-        pl.when(pl.col("i_client").is_not_null()).then("i_client")
-        .when(has_parent & (pl.col("ppid") != LAUNCHD_PID)).then(None)
-        .otherwise("proc_id").alias("val"),
-        pl.when(pl.col("i_client").is_null() & has_parent & (pl.col("ppid") != LAUNCHD_PID))
-        .then("parent_proc_id").alias("ptr"))
-    resp = _jump(nodes).select("proc_id", pl.coalesce("val", "proc_id")
-                               .alias("responsible_proc_id"))
+    follow = i_client.is_null() & has_parent & not_launchd
+    root = _jump(pl.select(pl.when(follow).then(parent)).to_series(), ~follow)
+    proc_id = lt.get_column("proc_id")
+    val = pl.select(pl.coalesce(i_client, proc_id)).to_series()
+    resp = pl.select(pl.coalesce(val.gather(root), proc_id)).to_series()
     # inherited inference: through descendants that show no person and were born in the trail
-    nodes = lt.select(
-        "proc_id",
-        pl.when(pl.col("i_user").is_not_null()).then("proc_id").alias("val"),
-        pl.when(pl.col("i_user").is_null() & pl.col("person").is_null()
-                & (pl.col("start_evidence") != "first seen") & has_parent)
-        .then("parent_proc_id").alias("ptr"))
-    src = _jump(nodes).select("proc_id", pl.col("val").alias("inh_src"))
-    lt = lt.join(resp, on="proc_id", how="left").join(src, on="proc_id", how="left")
-    lt = lt.join(lt.select(pl.col("proc_id").alias("inh_src"), pl.col("i_user").alias("h_user"),
-                           pl.col("i_conf").alias("h_conf"), pl.col("i_evid").alias("h_evid")),
-                 on="inh_src", how="left")
-    own = pl.col("inh_src") == pl.col("proc_id")
+    person_null = lt.get_column("person").is_null()
+    born = lt.get_column("start_evidence") != "first seen"
+    has_val = i_user.is_not_null()
+    follow = ~has_val & person_null & born & has_parent
+    src = _jump(pl.select(pl.when(follow).then(parent)).to_series(), has_val)
+    lt = lt.with_columns(
+        resp.alias("responsible_proc_id"),
+        proc_id.gather(src).alias("inh_src"),
+        i_user.gather(src).alias("h_user"),
+        inf.get_column("i_conf").gather(src).alias("h_conf"),
+        inf.get_column("i_evid").gather(src).alias("h_evid"),
+        (src == pl.Series(range(n), dtype=pl.UInt32)).alias("_own"))
+    own = pl.col("_own")
     by_ruid = pl.col("person").is_null() & pl.col("ruid").is_not_null() & is_person(pl.col("ruid"))
     auid_known = pl.col("auid").is_not_null()
     return lt.with_columns(
@@ -634,32 +663,33 @@ def _responsible(lt: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame, lid_of: pl
                                       "ruid", "first_source", "first_offset"))
         .when(auid_known).then(pl.lit("auid unset (4294967295) and nothing ties it to a person."))
         .otherwise(pl.lit("no record shows its credentials.")).alias("user_evidence"),
-    )
+    ).drop("_own")
 
 
-def _jump(nodes: pl.DataFrame) -> pl.DataFrame:
-    """Resolve (proc_id, val, ptr) chains: a node without val takes the val at the end of its
-    ptr chain (pointer jumping: log2(depth) joins). Cycles and dead ends give null."""
-    nodes = nodes.with_columns(pl.col("val").cast(pl.String), pl.col("ptr").cast(pl.String))
+def _jump(ptr: pl.Series, has_val: pl.Series) -> pl.Series:
+    """For every node (a row), the row at the end of its ``ptr`` chain that has a value: itself
+    when ``has_val``, else the first node with a value along ``ptr`` (pointer jumping: log2(depth)
+    gathers). Cycles and dead ends (a node with neither a value nor a pointer) give null."""
+    n = len(ptr)
+    idx = pl.Series(range(n), dtype=pl.UInt32)
+    res = pl.select(pl.when(has_val).then(idx)).to_series()
+    ptr = pl.select(pl.when(~has_val).then(ptr.cast(pl.UInt32))).to_series()
     for _ in range(64):
-        if nodes.filter(pl.col("ptr").is_not_null()).height == 0:
+        if ptr.null_count() == n:
             break
-        look = nodes.select(pl.col("proc_id").alias("ptr"), pl.col("val").alias("t_val"),
-                            pl.col("ptr").alias("t_ptr"))
-        nodes = nodes.join(look, on="ptr", how="left").select(
-            "proc_id",
-            pl.when(pl.col("ptr").is_not_null()).then("t_val").otherwise("val").alias("val"),
-            pl.when(pl.col("ptr").is_not_null() & pl.col("t_val").is_null())
-            .then("t_ptr").alias("ptr"))
-    return nodes.with_columns(pl.when(pl.col("ptr").is_null()).then("val").alias("val"))
+        t_res, t_ptr = res.gather(ptr), ptr.gather(ptr)
+        hit = ptr.is_not_null()
+        res = pl.select(pl.when(hit).then(t_res).otherwise(res)).to_series()
+        ptr = pl.select(pl.when(hit & t_res.is_null()).then(t_ptr)).to_series()
+    return pl.select(pl.when(ptr.is_null()).then(res)).to_series()
 
 
-_INFERRED = pl.Schema({"proc_id": pl.String, "i_user": pl.UInt32, "i_conf": pl.String,
+_INFERRED = pl.Schema({"lid": pl.UInt32, "i_user": pl.UInt32, "i_conf": pl.String,
                        "i_evid": pl.String, "i_client": pl.String})
 
 
 def _infer_helpers(helpers: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame,
-                   lid_of: pl.Series, names: pl.DataFrame, window: int) -> pl.DataFrame:
+                   lid_of, names: pl.DataFrame, window: int) -> pl.DataFrame:
     """For launchd-spawned helpers with auid unset: who asked for them (see _responsible)."""
     if helpers.height == 0:
         return pl.DataFrame(schema=_INFERRED)
@@ -668,12 +698,12 @@ def _infer_helpers(helpers: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame,
                            & pl.col("auid").is_not_null() & (pl.col("auid") != UNSET)
                            & pl.col("pid").is_not_null() & pl.col("t").is_not_null()).select(
         "seq", "t", "src", "offset", "pid", "auid", "asid", "text", "event").collect()
-    auth = auth.with_columns(lid_of.gather(auth.get_column("seq"))).join(
+    auth = auth.with_columns(lid_of(auth.get_column("seq"))).join(
         names, on="lid", how="left").select(
         pl.col("t").alias("a_t"), "seq", pl.format("{}:{}", "src", "offset").alias("a_ref"),
         pl.col("pid").alias("a_pid"), pl.col("auid").alias("a_auid"),
         pl.col("asid").alias("a_asid"), pl.col("proc_id").alias("a_client"),
-        pl.col("lid").alias("a_lid"),
+        pl.col("lid").alias("a_lid"), pl.col("lkey").alias("a_lkey"),
         pl.col("text").list.first().fill_null("?").alias("a_right"),
         _name_of(AUTH_EVENTS).alias("a_kind")).sort("a_t", "seq")
     # the last earlier authorization by somebody else: ambiguity in the window
@@ -688,30 +718,32 @@ def _infer_helpers(helpers: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame,
                     check_sortedness=False)
     h = h.filter(pl.col("a_t") >= pl.col("start_ms") - window)
     # corroboration from files
-    touched = pr.lazy().filter(pl.col("lid").is_in(helpers.get_column("lid").implode())).select(
-        "seq", "lid").collect().join(helpers.select("lid", "proc_id"), on="lid")
+    touched = pr.lazy().filter(pl.col("lkey").is_in(helpers.get_column("lkey").implode())).select(
+        "seq", "lkey").collect().join(helpers.select("lkey", "lid"), on="lkey").drop("lkey")
     touched = touched.with_columns(_rows(r, touched.get_column("seq"), "src", "offset", "paths",
                                          "attr_uid", "t").get_columns())
-    owned = touched.filter(human).join(h.select("proc_id", "a_auid"), on="proc_id").filter(
-        pl.col("attr_uid") == pl.col("a_auid")).sort("seq").group_by("proc_id").agg(
+    owned = touched.filter(human).join(h.select("lid", "a_auid"), on="lid").filter(
+        pl.col("attr_uid") == pl.col("a_auid")).sort("seq").group_by("lid").agg(
         pl.format("It touched {} owned by uid {} ({}:{}).",
                   pl.col("paths").list.last().fill_null("a file"), "attr_uid", "src",
                   "offset").first().alias("own_evid"))
-    mine = touched.select("proc_id", "seq", "paths", pl.format("{}:{}", "src", "offset")
+    mine = touched.select("lid", "seq", "paths", pl.format("{}:{}", "src", "offset")
                           .alias("m_ref")).explode("paths").drop_nulls("paths")
-    clients = h.select("proc_id", "a_client", "a_lid", "a_t").drop_nulls("a_lid")
-    theirs = pr.lazy().filter(pl.col("lid").is_in(clients.get_column("a_lid").implode())).select(
-        pl.col("lid").alias("a_lid"), "seq", "t").collect()
+    clients = h.select("lid", "a_client", "a_lid", "a_t", "a_lkey").drop_nulls("a_lid")
+    theirs = pr.lazy().filter(pl.col("lkey").is_in(clients.get_column("a_lkey").implode())).select(
+        pl.col("lkey").alias("a_lkey"), "seq", "t").collect().join(
+        names.select(pl.col("lkey").alias("a_lkey"), pl.col("lid").alias("a_lid")), on="a_lkey"
+    ).drop("a_lkey")
     theirs = theirs.with_columns(_rows(r, theirs.get_column("seq"), "paths", "src", "offset")
                                  .get_columns()).select(
         "a_lid", "t", "paths", pl.format("{}:{}", "src", "offset").alias("c_ref")).explode(
         "paths").drop_nulls("paths")
-    shared = (mine.join(clients, on="proc_id").join(theirs, on=["a_lid", "paths"])
+    shared = (mine.join(clients.drop("a_lkey"), on="lid").join(theirs, on=["a_lid", "paths"])
               .filter(pl.col("t") >= pl.col("a_t") - 60_000).sort("seq")
-              .group_by("proc_id").agg(
+              .group_by("lid").agg(
                   pl.format("Its client touched {} too ({}; helper: {}).", "paths", "c_ref",
                             "m_ref").first().alias("shared_evid")))
-    h = h.join(owned, on="proc_id", how="left").join(shared, on="proc_id", how="left")
+    h = h.join(owned, on="lid", how="left").join(shared, on="lid", how="left")
     # the right's words against the helper's names: once per distinct pair, not per helper
     key = pl.concat_str([pl.col("a_right").fill_null(""),
                          pl.col("h_names").list.join("\x00").fill_null("")],
@@ -730,7 +762,7 @@ def _infer_helpers(helpers: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame,
              + pl.col("shared_evid").is_not_null().cast(pl.Int8)
              + pl.col("right_evid").is_not_null().cast(pl.Int8)).clip(0, 2) - other.cast(pl.Int8)
     by_auth = h.select(
-        "proc_id", pl.col("a_auid").alias("i_user"),
+        "lid", pl.col("a_auid").alias("i_user"),
         pl.when(score >= 2).then(pl.lit("high")).when(score == 1).then(pl.lit("medium"))
         .otherwise(pl.lit("low")).alias("i_conf"),
         pl.concat_str([
@@ -745,16 +777,16 @@ def _infer_helpers(helpers: pl.DataFrame, r: pl.DataFrame, pr: pl.DataFrame,
         pl.col("a_client").alias("i_client"))
     # no authorization: for an XPC service, the files it touched, if they all belong to one
     # person (a daemon reading everybody's files - Spotlight, backups - is nobody's work)
-    rest = helpers.filter(~pl.col("proc_id").is_in(by_auth.get_column("proc_id").implode())
+    rest = helpers.filter(~pl.col("lid").is_in(by_auth.get_column("lid").implode())
                           & pl.col("xpc"))
-    by_files = touched.filter(pl.col("proc_id").is_in(rest.get_column("proc_id").implode())
+    by_files = touched.filter(pl.col("lid").is_in(rest.get_column("lid").implode())
                               & pl.col("attr_uid").is_not_null()).sort("seq").group_by(
-        "proc_id").agg(
+        "lid").agg(
         pl.col("attr_uid").filter(human).unique().alias("owners"),
         pl.col("attr_uid").filter(human).len().alias("n"),
         pl.format("{}:{}", "src", "offset").filter(human).first().alias("ref"))
     by_files = by_files.filter(pl.col("owners").list.len() == 1).select(
-        "proc_id", pl.col("owners").list.first().alias("i_user"), pl.lit("low").alias("i_conf"),
+        "lid", pl.col("owners").list.first().alias("i_user"), pl.lit("low").alias("i_conf"),
         pl.format("No authorization record before it started; the files it touched belong to "
                   "uid {} ({}).", pl.col("owners").list.first(), "ref").alias("i_evid"),
         pl.lit(None, pl.String).alias("i_client"))
