@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 MIN_RECORD_SIZE = 25          # header32 (18) + trailer (7)
+REPAIR_WINDOW = 1 << 20       # how far a trailer is looked for behind a header with a bad size
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _HEADER_RE = re.compile(rb"[\x11\x14\x15\x74\x79]")
@@ -112,8 +113,25 @@ def _resync(buf, p: int, n: int) -> int:
     return n
 
 
+def _trailer_frame(buf, p: int, limit: int) -> int:
+    """Length of the record at p as framed by the first trailer before ``limit`` whose size
+    equals its distance from p (the header's own size field is wrong), or 0."""
+    stop = min(limit, p + REPAIR_WINDOW)
+    t = buf.find(b"\x13\xb1\x05", p + MIN_RECORD_SIZE - 7, stop)
+    while t >= 0 and t + 7 <= stop:
+        if _U32.unpack_from(buf, t + 3)[0] == t + 7 - p:
+            return t + 7 - p
+        t = buf.find(b"\x13\xb1\x05", t + 1, stop)
+    return 0
+
+
 def frame(buf, start: int = 0, end: int | None = None) -> Iterator[Item]:
-    """Split a trail into records, bare file tokens and damaged spans."""
+    """Split a trail into records, bare file tokens and damaged spans.
+
+    A record whose header size is wrong but whose trailer is intact (the trailer's size equals
+    its distance from the header, before the next valid item) is kept, as a "record" item with
+    the reason "repaired record size".
+    """
     n = len(buf) if end is None else end
     pos = start
     while pos < n:
@@ -125,6 +143,15 @@ def frame(buf, start: int = 0, end: int | None = None) -> Iterator[Item]:
                 yield Item("record", pos, size)
                 pos += size
                 continue
+            q = _resync(buf, pos + 1, n)
+            size = _trailer_frame(buf, pos, q)
+            if size:
+                yield Item("record", pos, size, "repaired record size")
+                pos += size
+            else:
+                yield Item("damage", pos, q - pos, reason)
+                pos = q
+            continue
         elif b == 0x11:
             size = _file_size(buf, pos, n)
             if size is not None:
@@ -492,6 +519,8 @@ class Decoder:
                 self.file_tokens += 1
                 continue
             self.records_seen += 1
+            if item.reason:
+                errors.append((item.offset, item.length, item.reason))
             p, end = item.offset, item.offset + item.length - 7
             try:
                 tid, hv, body = _parse_header(buf, p, end)
@@ -509,7 +538,7 @@ class Decoder:
             tokens.insert(0, Token(tid, p, body - p, hv))
             if damage is not None:
                 errors.append((damage[0], end - damage[0], damage[1]))
-            yield _row(buf, item, tokens, damage)
+            yield _row(buf, item, tokens, damage or (item.reason and (p, item.reason)))
 
 
 def _columns(rows: list[list]) -> dict:

@@ -396,6 +396,10 @@ class Renderer:
         for item in frame(buf):
             if item.kind == "record":
                 records += 1
+                if item.reason:
+                    damaged += item.length
+                    self._say(source, f"record at offset {item.offset}: {item.reason} (its header "
+                                      f"size is wrong; framed by its trailer: {item.length} bytes)")
                 self._record(buf, item.offset, item.offset + item.length, source, True)
             elif item.kind == "file":
                 files += 1

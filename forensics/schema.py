@@ -124,6 +124,7 @@ DAMAGE_REASONS = {
     "truncated file token": "a file token that runs past the end of the data",
     "unknown token": "a token id nobody defines; the rest of the record is skipped",
     "bad token": "a token that does not fit its layout; the rest of the record is skipped",
+    "repaired record size": "a header whose size is wrong, framed by its intact trailer instead: kept",
 }
 
 SOURCES = pl.Schema([

@@ -53,7 +53,9 @@ def test_damaged_trails_keep_every_good_record(backend, name, records, damage):
 def test_real_trails_decode_cleanly(backend, path):
     result = backends.decode_records(path.read_bytes(), backend)
     if path.name.endswith("scuffed-size"):
-        assert result.errors == [(0, 56, "truncated record")] and result.records.height == 2
+        # the first record's size field is 0xffffffff: its intact trailer frames it
+        assert result.errors == [(0, 56, "repaired record size")] and result.records.height == 3
+        assert result.records["damage"].to_list() == ["repaired record size", None, None]
     else:
         assert result.errors == [] and result.records["damage"].null_count() == result.records.height
 
@@ -216,3 +218,27 @@ def test_token_count_is_capped(backend):
 def test_memoryview_input(backend):
     buf = _execve(["ls"])
     assert backends.decode_records(memoryview(buf), backend).records.height == 1
+
+
+def _sized(record: bytes, size: int) -> bytes:
+    return record[:1] + size.to_bytes(4, "big") + record[5:]
+
+
+@pytest.mark.parametrize("bad_size", [0xFFFFFFFF, 3, 60])
+def test_wrong_header_size_is_repaired_from_the_trailer(backend, bad_size):
+    recs = [w.record(w.AUE_EXIT, [w.exit_token(i), w.subject(pid=i), w.return32()], time=T0 + i)
+            for i in range(3)]
+    buf = recs[0] + _sized(recs[1], bad_size) + recs[2]
+    result = backends.decode_records(buf, backend)
+    assert result.records["pid"].to_list() == [0, 1, 2]
+    assert result.errors == [(len(recs[0]), len(recs[1]), "repaired record size")]
+    assert result.records["damage"].to_list() == [None, "repaired record size", None]
+
+
+def test_wrong_size_and_broken_trailer_is_skipped(backend):
+    recs = [w.record(w.AUE_EXIT, [w.exit_token(i), w.subject(pid=i), w.return32()], time=T0 + i)
+            for i in range(3)]
+    broken = _sized(recs[1], 0xFFFFFFFF)[:-4] + b"\0\0\0\0"
+    result = backends.decode_records(recs[0] + broken + recs[2], backend)
+    assert result.records["pid"].to_list() == [0, 2]
+    assert result.errors == [(len(recs[0]), len(broken), "truncated record")]

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define MIN_RECORD_SIZE 25
+#define REPAIR_WINDOW (1u << 20) /* decode.REPAIR_WINDOW */
 #define MAX_EXEC_COUNT (1u << 20)
 #define BIND_EVENT 34
 #define MAX_SEC ((uint64_t)1 << 43)
@@ -120,6 +121,7 @@ static const char *const REASONS[BSM_NREASONS] = {
     "truncated file token",
     "unknown token",
     "bad token",
+    "repaired record size",
 };
 
 int bsm_num_columns(void) { return NCOLS; }
@@ -1339,7 +1341,7 @@ static void finish_row(ctx_t *c, row_t *row)
         flush_rows(c);
 }
 
-static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size)
+static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, int repaired)
 {
     const uint8_t *buf = c->buf;
     size_t end = p + size - 7, body;
@@ -1444,6 +1446,9 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size)
         add_error(c, off, end - off, reason);
         put_raw(c, C_DAMAGE, REASONS[reason], strlen(REASONS[reason]));
         RO(C_DAMAGE) = 1;
+    } else if (repaired) {
+        put_raw(c, C_DAMAGE, REASONS[BSM_R_REPAIRED_SIZE], strlen(REASONS[BSM_R_REPAIRED_SIZE]));
+        RO(C_DAMAGE) = 1;
     }
     finish_row(c, row);
 }
@@ -1476,6 +1481,21 @@ static size_t file_size(const uint8_t *buf, size_t p, size_t n)
         return 0;
     size = 11 + (size_t)be16(buf + p + 9);
     return size <= n - p ? size : 0;
+}
+
+/* decode._trailer_frame: length of the record at p framed by the first trailer before `limit`
+ * whose size equals its distance from p (the header's own size is wrong), or 0 */
+static size_t trailer_frame(const uint8_t *buf, size_t p, size_t limit)
+{
+    size_t t, stop = limit;
+    if (stop - p > REPAIR_WINDOW)
+        stop = p + REPAIR_WINDOW;
+    for (t = p + MIN_RECORD_SIZE - 7; t + 7 <= stop; t++) {
+        if (buf[t] == 0x13 && buf[t + 1] == 0xB1 && buf[t + 2] == 0x05 &&
+            be32(buf + t + 3) == t + 7 - p)
+            return t + 7 - p;
+    }
+    return 0;
 }
 
 static size_t resync(const uint8_t *buf, size_t p, size_t n)
@@ -1621,13 +1641,25 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
         int reason;
         size_t q;
         if (g_header[b]) {
+            size_t size;
             reason = record_problem(buf, pos, n);
             if (reason < 0) {
-                size_t size = be32(buf + pos + 1);
-                do_record(c, opts, pos, size);
+                size = be32(buf + pos + 1);
+                do_record(c, opts, pos, size, 0);
                 pos += size;
                 continue;
             }
+            q = resync(buf, pos + 1, n);
+            size = trailer_frame(buf, pos, q);
+            if (size) {
+                add_error(c, pos, size, BSM_R_REPAIRED_SIZE);
+                do_record(c, opts, pos, size, 1);
+                pos += size;
+                continue;
+            }
+            add_error(c, pos, q - pos, reason);
+            pos = q;
+            continue;
         } else if (b == 0x11) {
             size_t size = file_size(buf, pos, n);
             if (size) {

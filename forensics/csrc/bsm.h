@@ -40,7 +40,8 @@ extern "C" {
 #define BSM_R_TRUNCATED_FILE 4
 #define BSM_R_UNKNOWN_TOKEN 5
 #define BSM_R_BAD_TOKEN 6
-#define BSM_NREASONS 7
+#define BSM_R_REPAIRED_SIZE 7
+#define BSM_NREASONS 8
 
 typedef struct bsm_column {
     const char *name;
