@@ -323,25 +323,21 @@ class Renderer:
     # -- values -------------------------------------------------------------------------------
 
     def user(self, uid: int) -> bytes:
-        s = self._ucache.get(uid)
-        if s is None:
-            name = self.users.user_name(uid) if (self.resolve and self.users) else None
-            s = name.encode("utf-8", "surrogateescape") if name is not None else \
-                b"%d" % _signed32(uid)
-            if self.xml:
-                s = xml_escape(s, True)
-            self._ucache[uid] = s
-        return s
+        return self._id_name(self._ucache, self.users.user_name if self.users else None, uid)
 
     def group(self, gid: int) -> bytes:
-        s = self._gcache.get(gid)
+        return self._id_name(self._gcache, self.users.group_name if self.users else None, gid)
+
+    def _id_name(self, cache: dict, lookup, value: int) -> bytes:
+        """A uid or gid as praudit prints it: the evidence's name (unless -n), else the number."""
+        s = cache.get(value)
         if s is None:
-            name = self.users.group_name(gid) if (self.resolve and self.users) else None
+            name = lookup(value) if (self.resolve and lookup) else None
             s = name.encode("utf-8", "surrogateescape") if name is not None else \
-                b"%d" % _signed32(gid)
+                b"%d" % _signed32(value)
             if self.xml:
                 s = xml_escape(s, True)
-            self._gcache[gid] = s
+            cache[value] = s
         return s
 
     def event(self, ev: int) -> bytes:
