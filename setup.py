@@ -1,4 +1,4 @@
-"""Build wiring for the optional C decoder core (``forensics._cbsm``, via cffi).
+"""Build wiring for the optional C decoder core (``forensics.bsm._cbsm``, via cffi).
 
 Everything else about the package is declared in pyproject.toml. Without a working C compiler
 the install still succeeds: the extension is skipped with a warning and knox-report runs on the
@@ -30,8 +30,8 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
-    cffi_modules=["forensics/_build_ffi.py:ffibuilder"],
+    cffi_modules=["forensics/bsm/_build_ffi.py:ffibuilder"],
     cmdclass={"build_ext": OptionalBuildExt},
     # the C sources travel in the sdist (MANIFEST.in), not in the wheel
-    exclude_package_data={"forensics": ["csrc/*"]},
+    exclude_package_data={"forensics.bsm": ["csrc/*"]},
 )

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics import attribution, backends, processes
-from forensics import scenarios as sc
-from forensics import writer as w
+from forensics.bsm import backends
+from forensics.model import attribution, processes
+from forensics.testing import scenarios as sc
+from forensics.bsm import writer as w
 
 
 def write_trail(dest: Path, records: int) -> Path:

@@ -23,7 +23,7 @@ _STAMP = "%Y%m%d%H%M%S"
 def build(files: int, mb_per_file: int):
     base = cached(f"mixed-{mb_per_file}MB.trail", lambda: mixed_trail(mb_per_file * 1_000_000))
     data = base.read_bytes()
-    from forensics.decode import frame
+    from forensics.bsm.decode import frame
     import struct
     last = [item for item in frame(data) if item.kind == "record"][-1]
     span = struct.unpack_from(">I", data, last.offset + 10)[0] - int(START) + 2

@@ -12,7 +12,7 @@ import random
 import struct
 from pathlib import Path
 
-from forensics import writer as w
+from forensics.bsm import writer as w
 
 OUT = Path(__file__).resolve().parent / "out"
 START = 1710493200.0          # 2024-03-15 09:00:00 UTC
@@ -95,7 +95,7 @@ def mixed_trail(target_bytes: int, *, seed: int = 7, start: float = START,
 
 def shift_times(buf: bytes, seconds: int) -> bytes:
     """The same trail with every header32 time moved by ``seconds``."""
-    from forensics.decode import frame
+    from forensics.bsm.decode import frame
     out = bytearray(buf)
     for item in frame(buf):
         if item.kind == "record" and buf[item.offset] == 0x14:

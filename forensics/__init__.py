@@ -11,12 +11,10 @@
 
 from __future__ import annotations
 
-from .audit import Audit, Tables, load, scan
-from .backends import BackendError
-from .filters import SelectionError
-from .tables import TableError
-from .timewords import TimeError
-from .trails import CollectionError
+from .audit import Audit, load, scan
+from .errors import (BackendError, CollectionError, KnoxError, SelectionError, TableError,
+                     TimeError)
+from .tables import Tables
 
 __version__ = "0.1.0"
 
@@ -24,6 +22,7 @@ __all__ = [
     "Audit",
     "BackendError",
     "CollectionError",
+    "KnoxError",
     "SelectionError",
     "TableError",
     "Tables",
@@ -36,6 +35,6 @@ __all__ = [
 
 def __getattr__(name: str):
     if name == "backend":
-        from .backends import choose
+        from .bsm.backends import choose
         return choose()
     raise AttributeError(f"module 'forensics' has no attribute {name!r}")

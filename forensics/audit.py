@@ -16,31 +16,13 @@ from typing import Iterator
 
 import polars as pl
 
-from . import backends, decode, schema, trails
-from .tables import ClassTable, EventTable, Users
-from .tokens import TOKENS
+from . import schema
+from .bsm import backends, decode
+from .bsm.tokens import TOKENS
+from .collection import trails
+from .tables import Tables
 
 __all__ = ["Audit", "Tables", "load", "scan", "derive_records"]
-
-
-@dataclass(frozen=True)
-class Tables:
-    """The evidence machine's tables (bundled macOS ones unless files are given)."""
-    events: EventTable
-    classes: ClassTable
-    users: Users
-
-    @classmethod
-    def from_files(cls, audit_event=None, audit_class=None, passwd=None, group=None,
-                   dslocal=None) -> "Tables":
-        classes = ClassTable.from_file(audit_class) if audit_class else ClassTable.bundled()
-        events = (EventTable.from_file(audit_event, classes=classes) if audit_event
-                  else EventTable.bundled())
-        return cls(events, classes, Users.from_files(passwd=passwd, group=group, dslocal=dslocal))
-
-    @cached_property
-    def event_frame(self) -> pl.DataFrame:
-        return self.events.frame(self.classes)
 
 
 #: auditd names the next file a moment before the kernel switches to it, so a few records can
@@ -168,17 +150,17 @@ class Audit:
 
     @cached_property
     def processes(self) -> pl.DataFrame:
-        from . import processes
+        from .model import processes
         return processes.build(self.records)
 
     @cached_property
     def events(self) -> pl.DataFrame:
-        from . import attribution
+        from .model import attribution
         return attribution.events(self.records, self.processes, self.tables.users)
 
     @cached_property
     def sessions(self) -> pl.DataFrame:
-        from . import attribution
+        from .model import attribution
         return attribution.sessions(self.records, self.tables.users)
 
 
@@ -245,7 +227,7 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
     ``since``/``until`` take what ``--since/--until`` take (str) or aware datetimes;
     ``selection`` takes the auditreduce-style options of :mod:`forensics.filters`.
     """
-    from . import filters, timewords
+    from .collection import selection as filters, timewords
 
     backend = backends.choose(backend)
     tables = Tables.from_files(audit_event, audit_class, passwd, group, dslocal)
@@ -316,7 +298,7 @@ def scan(*paths, **options) -> pl.LazyFrame:
     the selection and the window, and handed on, so a streaming collect or a ``sink_parquet``
     holds one file's selection at a time.
     """
-    from . import trails as _trails
+    from .collection import trails as _trails
 
     files, _skipped = _trails.collect(*paths)
     if not files:

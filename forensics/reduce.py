@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Callable, Iterable
 
-from . import backends, trails
-from .filters import Selection
+from .bsm import backends
+from .collection import trails
+from .collection.selection import Selection
 
 __all__ = ["reduce", "ReduceStats", "Input", "collect_inputs", "FRAMING_DAMAGE"]
 
@@ -101,7 +102,8 @@ def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
     ``until`` an extra half-open window applied before the selection (``-v`` does not
     invert it). ``warn`` receives one line per problem (damage skipped, unreadable input).
     """
-    from .audit import Tables, derive_records
+    from .audit import derive_records
+    from .tables import Tables
 
     if tables is None:
         tables = Tables.from_files()

@@ -26,6 +26,8 @@ libbsm rules reproduced here (see docs/bsm-format.md §8):
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from functools import cached_property
 import plistlib
 import re
 from pathlib import Path
@@ -33,9 +35,10 @@ from typing import NamedTuple
 
 import polars as pl
 
-from forensics.text import decode_bytes
+from .errors import TableError
+from .text import decode_bytes
 
-__all__ = ["TableError", "EventTable", "ClassTable", "Users", "bsm_errno"]
+__all__ = ["TableError", "EventTable", "ClassTable", "Users", "Tables", "bsm_errno"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -52,8 +55,6 @@ _STRTOUL = re.compile(_C_SPACE + rb"([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-
 _ULONG_MAX = (1 << 64) - 1
 
 
-class TableError(Exception):
-    """A table file is missing, unreadable or not a table; the message is one line."""
 
 
 def _read_bytes(path, what: str) -> bytes:
@@ -440,3 +441,23 @@ def _errno_table() -> dict[int, tuple[str, str]]:
 def bsm_errno(number: int) -> tuple[str, str] | None:
     """BSM errno (a return token's status byte) -> (symbolic name, BSD/macOS message)."""
     return _errno_table().get(number)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The evidence machine's tables (bundled macOS ones unless files are given)."""
+    events: EventTable
+    classes: ClassTable
+    users: Users
+
+    @classmethod
+    def from_files(cls, audit_event=None, audit_class=None, passwd=None, group=None,
+                   dslocal=None) -> "Tables":
+        classes = ClassTable.from_file(audit_class) if audit_class else ClassTable.bundled()
+        events = (EventTable.from_file(audit_event, classes=classes) if audit_event
+                  else EventTable.bundled())
+        return cls(events, classes, Users.from_files(passwd=passwd, group=group, dslocal=dslocal))
+
+    @cached_property
+    def event_frame(self) -> pl.DataFrame:
+        return self.events.frame(self.classes)

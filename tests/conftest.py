@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from forensics import backends
+from forensics.bsm import backends
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "fixtures"

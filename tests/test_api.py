@@ -105,7 +105,7 @@ def test_sources_report_coverage_gaps(backend):
 
 
 def test_readme_documents_every_process_column():
-    from forensics import processes
+    from forensics.model import processes
 
     readme = (ROOT / "README.md").read_text()
     missing = [name for name, _, _ in processes.LIFETIME if f"`{name}`" not in readme]

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from forensics import writer as w
-from forensics.filters import Selection
+from forensics.bsm import writer as w
+from forensics.collection.selection import Selection
 from forensics.reduce import reduce
-from forensics.reduce_cli import load_tables, reduce as reduce_cmd
+from forensics.cli.reduce import load_tables, reduce as reduce_cmd
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 OPENBSM = SHARED / "openbsm"

@@ -1,0 +1,112 @@
+"""The one place the decoder backend is chosen.
+
+``KNOX_REPORT_BACKEND=c|python`` (or ``backend=`` in the API) picks one; without either, the C
+core runs when it was built at install and the pure-Python decoder otherwise. Asking for ``c``
+when it is not built is an error, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import os
+from typing import NamedTuple
+
+import polars as pl
+import pyarrow as pa
+
+from . import decode as pydecode
+from ..errors import BackendError
+from ..schema import CORE, UTC_MS
+
+__all__ = ["VALID", "BackendError", "choose", "c_available", "decode_records", "Result"]
+
+VALID = ("c", "python")
+
+
+def c_available() -> bool:
+    try:
+        from . import _cbsm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose(name: str | None = None) -> str:
+    """The backend to run: ``name``, else $KNOX_REPORT_BACKEND, else c when built."""
+    if name is None:
+        name = os.environ.get("KNOX_REPORT_BACKEND") or None
+    if name is None:
+        return "c" if c_available() else "python"
+    name = name.strip().lower()
+    if name not in VALID:
+        raise BackendError(f"unknown backend {name!r}: valid backends are {', '.join(VALID)}")
+    if name == "c" and not c_available():
+        raise BackendError("the C backend was asked for but is not built "
+                           "(install with a C compiler, or use KNOX_REPORT_BACKEND=python)")
+    return name
+
+
+class Result(NamedTuple):
+    records: pl.DataFrame        # RECORD_CORE columns
+    errors: list                 # (offset, length, reason)
+    records_seen: int            # records framed, including those a window or event set skipped
+    file_tokens: int
+
+
+def _arrow_column(name: str, values: list) -> pa.Array:
+    """One core column from Python values, through Arrow (much faster for nested lists)."""
+    if name == "args":
+        lengths = [len(v) for v in values]
+        flat = [a for v in values for a in v]
+        numbers, vals, texts = zip(*flat) if flat else ((), (), ())
+        struct = pa.StructArray.from_arrays(
+            [pa.array(numbers, pa.uint8()), pa.array(vals, pa.uint64()),
+             pa.array(texts, pa.large_string())], names=["number", "value", "text"])
+        offsets = pa.array([0, *itertools.accumulate(lengths)], pa.int64())
+        return pa.LargeListArray.from_arrays(offsets, struct)
+    if name == "time":
+        return pa.array(values, pa.int64())
+    return pl.Series(name, values, dtype=CORE[name]).to_arrow() if CORE[name] != pl.List(
+        pl.String) else pa.array(values, pa.large_list(pa.large_string()))
+
+
+def _batch_frame(columns: dict) -> pl.DataFrame:
+    table = pa.table({name: _arrow_column(name, values) for name, values in columns.items()})
+    return pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
+
+
+def _python(buf, consume: bool = False, **opts) -> Result:
+    # Batches of rows become Arrow tables as they come, so only one batch of Python objects
+    # is alive at a time.
+    decoder = pydecode.Decoder(buf, **opts)
+    # The rows are lists and tuples without cycles: the cyclic collector would only walk them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        frames = [_batch_frame(batch) for batch in decoder.batches()]
+    finally:
+        if collecting:
+            gc.enable()
+    if consume and isinstance(buf, bytearray):
+        decoder.buf = None
+        buf.clear()
+    frame = pl.concat(frames, rechunk=False) if frames else _batch_frame(pydecode._columns([]))
+    return Result(frame, decoder.errors, decoder.records_seen, decoder.file_tokens)
+
+
+def _c(buf, **opts) -> Result:
+    from . import cdecode
+    return cdecode.decode(buf, **opts)
+
+
+def decode_records(buf, backend: str | None = None, *, since_ms: int | None = None,
+                   until_ms: int | None = None, events: frozenset | None = None,
+                   consume: bool = False) -> Result:
+    """Decode one trail held in memory with the chosen backend.
+
+    ``consume=True``: ``buf`` is a bytearray nobody needs afterwards; it is emptied as soon as
+    the records are decoded, so the input and the frame are not held together.
+    """
+    run = _c if choose(backend) == "c" else _python
+    return run(buf, since_ms=since_ms, until_ms=until_ms, events=events, consume=consume)

@@ -1,0 +1,5 @@
+import sys
+
+from .scenarios import main
+
+sys.exit(main())
