@@ -20,7 +20,11 @@ __all__ = [
     "DAMAGE_REASONS",
     "empty",
     "markdown",
+    "UNSET",
 ]
+
+#: A uid, gid, auid or asid that is not set: BSM's (uint32)-1 (AU_DEFAUDITID for auid).
+UNSET = 0xFFFFFFFF
 
 UTC_MS = pl.Datetime("ms", "UTC")
 ARG = pl.Struct({"number": pl.UInt8, "value": pl.UInt64, "text": pl.String})
