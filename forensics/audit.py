@@ -20,6 +20,7 @@ from . import schema
 from .bsm import backends, decode
 from .bsm.tokens import TOKENS
 from .collection import trails
+from .explore import Explore
 from .tables import Tables
 
 __all__ = ["Audit", "Tables", "load", "scan", "derive_records"]
@@ -114,7 +115,7 @@ def _give_back_memory() -> None:
 
 
 @dataclass
-class Audit:
+class Audit(Explore):
     """Everything read from a set of trails, as Polars frames."""
     records: pl.DataFrame
     errors: pl.DataFrame
@@ -126,8 +127,16 @@ class Audit:
     @cached_property
     def tokens(self) -> pl.DataFrame:
         """One row per token of every selected record (decoded by the token table)."""
+        return self.tokens_at(self.records.select("source", "offset").iter_rows())
+
+    def tokens_at(self, keys) -> pl.DataFrame:
+        """The ``tokens`` rows of just the records named by ``(source, offset)`` pairs.
+
+        Only the trail files named are read again; the report uses this to show the records
+        its evidence sentences cite without decoding every token of the selection.
+        """
         wanted: dict[str, set] = {}
-        for src, off in self.records.select("source", "offset").iter_rows():
+        for src, off in keys:
             wanted.setdefault(src, set()).add(off)
         rows = []
         for trail in self.files:
