@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable, Iterable
 from .bsm import backends
 from .collection import trails
 from .collection.selection import Selection
+from .window import to_ms
 
 __all__ = ["reduce", "ReduceStats", "Input", "collect_inputs", "FRAMING_DAMAGE"]
 
@@ -81,10 +82,6 @@ def collect_inputs(paths: Iterable[str], warn: Callable[[str], None] | None = No
     return out
 
 
-def _ms(t: datetime | None) -> int | None:
-    return None if t is None else int(round(t.timestamp() * 1000))
-
-
 def _intersect(a: tuple, b: tuple) -> tuple:
     lo = [x for x in (a[0], b[0]) if x is not None]
     hi = [x for x in (a[1], b[1]) if x is not None]
@@ -102,7 +99,7 @@ def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
     ``until`` an extra half-open window applied before the selection (``-v`` does not
     invert it). ``warn`` receives one line per problem (damage skipped, unreadable input).
     """
-    from .audit import derive_records
+    from .pipeline import derive_records
     from .tables import Tables
 
     if tables is None:
@@ -119,7 +116,7 @@ def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
     for p in paths:
         items.extend([p] if isinstance(p, Input) else collect_inputs([p], say))
     expr = selection.expr()
-    window = (_ms(since), _ms(until))
+    window = (to_ms(since), to_ms(until))
     since_ms, until_ms = _intersect(window, selection.window_ms())
     events = selection.prefilter().get("events")
     with_file_tokens = selection.keeps_file_tokens() and window == (None, None)

@@ -1,0 +1,178 @@
+"""Per file: read -> decode -> derive -> select. Shared by ``load``, ``scan`` and ``reduce``.
+
+Files are read one at a time (two at a time with the C core, which releases the GIL), each
+decoded with the window and event pre-checks applied at the header, given the evidence tables'
+columns, filtered by the selection, and compacted: only what was selected is kept, so memory
+follows the selection, not the input.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+import polars as pl
+
+from . import schema
+from .bsm import backends
+from .collection import trails
+from .tables import Tables
+from .window import to_ms
+
+__all__ = ["NAME_SLACK", "FileResult", "derive_records", "decode_file", "iter_results",
+           "source_row", "with_gaps", "intersect"]
+
+#: auditd names the next file a moment before the kernel switches to it, so a few records can
+#: fall just outside a file's name span: widen the span by this much before skipping a file.
+NAME_SLACK = timedelta(seconds=5)
+
+
+def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
+    """Core columns + source + event table columns, in schema.RECORDS order."""
+    # Element-wise lookups in the (small) event table: a join would gather (copy) every column
+    # of the frame, and a horizontal concat would rechunk it.
+    table = tables.event_frame
+    keys = table["event"]
+
+    def lookup(column: str) -> pl.Expr:
+        return pl.col("event").replace_strict(keys, table[column], default=None,
+                                              return_dtype=schema.RECORDS[column]).alias(column)
+
+    classes = (core.select("event")
+               .join(table.select("event", "event_classes"), on="event", how="left",
+                     maintain_order="left")
+               .get_column("event_classes"))
+    frame = core.with_columns(
+        pl.lit(source, pl.String).alias("source"), classes,
+        *(lookup(c) for c in ("event_name", "event_description", "event_class_mask")))
+    return frame.select(list(schema.RECORDS.names()))
+
+
+@dataclass
+class FileResult:
+    trail: trails.TrailFile
+    records: pl.DataFrame
+    errors: list
+    seen: int
+    size: int
+
+
+def decode_file(trail, backend, since_ms, until_ms, events, tables, selection) -> FileResult:
+    buf = trail.read_bytes()
+    size = len(buf)
+    result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
+                                     events=events, consume=True)
+    del buf
+    errors, seen = result.errors, result.records_seen
+    frame = derive_records(result.records, trail.path, tables)
+    if selection is not None:
+        frame = frame.filter(selection)
+        if frame.height < result.records.height:
+            frame = _compact(frame)
+    del result                   # the whole file's frame goes now, not when the caller is done
+    _give_back_memory()
+    return FileResult(trail, frame, errors, seen, size)
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of a filtered frame that owns only its own strings.
+
+    Polars' string views in a filtered frame keep pointing into the whole file's string
+    buffers; a round trip through plain Arrow strings copies just the rows kept, so memory
+    follows the selection and not the input.
+    """
+    if frame.is_empty():
+        return frame.clear()
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    return pl.from_arrow(table).cast(dict(frame.schema))
+
+
+def _libc_trim():
+    try:
+        import ctypes
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return trim
+
+
+_TRIM = _libc_trim()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system after each file (glibc keeps them otherwise)."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def iter_results(paths, *, since, until, backend, tables, selection, prefilter
+                  ) -> Iterator[tuple[trails.TrailFile | trails.Skipped, FileResult | None, str | None]]:
+    files, skipped = trails.collect(*paths)
+    for s in skipped:
+        yield s, None, s.reason
+    since_ms, until_ms = to_ms(since), to_ms(until)
+    events = prefilter.get("events") if prefilter else None
+    todo = []
+    for t in files:
+        if trails.in_window(t, since, until, slack=NAME_SLACK):
+            todo.append(t)
+        else:
+            yield t, None, "outside the time window (by its name)"
+    workers = 2 if backend == "c" and len(todo) > 1 else 1
+
+    def work(t):
+        return decode_file(t, backend, since_ms, until_ms, events, tables, selection)
+
+    if workers == 1:
+        for t in todo:
+            yield t, work(t), None
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            for t, res in zip(todo, pool.map(work, todo)):
+                yield t, res, None
+
+
+def source_row(item, res: FileResult | None, reason: str | None) -> dict:
+    if isinstance(item, trails.Skipped):
+        return {"path": item.path, "kind": "skipped", "read": False, "skip_reason": reason}
+    row = {"path": item.path, "kind": item.kind, "name_start": item.name_start,
+           "name_end": item.name_end, "compression": item.compression,
+           "stored_bytes": item.stored_bytes, "read": res is not None, "skip_reason": reason}
+    if res is not None:
+        times = res.records.get_column("time")
+        row.update(bytes=res.size, records=res.seen,
+                   damaged_bytes=sum(length for _, length, _ in res.errors),
+                   first_record=times.min(), last_record=times.max())
+    return row
+
+
+def with_gaps(sources: pl.DataFrame) -> pl.DataFrame:
+    """``gap_before``: how long nothing was recorded between a trail file and the one before it.
+
+    A file's span is taken from its name where the name gives it, else from its records; files
+    without a time (skipped links) get null. A negative gap means the two files overlap.
+    """
+    start = pl.coalesce("name_start", "first_record")
+    end = pl.coalesce("name_end", "last_record")
+    timed = sources.with_row_index("_row").filter(start.is_not_null()).sort(start, "_row")
+    gaps = timed.select("_row", (start - end.shift(1)).alias("gap_before"))
+    return (sources.drop("gap_before").with_row_index("_row")
+            .join(gaps, on="_row", how="left", maintain_order="left")
+            .drop("_row").select(schema.SOURCES.names()).cast(dict(schema.SOURCES)))
+
+
+def intersect(since, until, window_ms):
+    """Narrow the decoder's window by the selection's -a/-b/-d window (both half-open)."""
+    if not window_ms:
+        return since, until
+    lo, hi = window_ms
+    if lo is not None:
+        lo = datetime.fromtimestamp(lo / 1000, timezone.utc)
+        since = lo if since is None else max(since, lo)
+    if hi is not None:
+        hi = datetime.fromtimestamp(hi / 1000, timezone.utc)
+        until = hi if until is None else min(until, hi)
+    return since, until
