@@ -13,8 +13,8 @@ from functools import cached_property
 
 import polars as pl
 
-from . import pipeline, schema
-from .bsm import backends, decode
+from . import pipeline, pushdown, schema
+from .bsm import decode
 from .bsm.tokens import TOKENS
 from .explore import Explore
 from .pipeline import derive_records
@@ -102,25 +102,14 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
     """Read trails, directories like /var/audit, or archives into an :class:`Audit`.
 
     ``since``/``until`` take what ``--since/--until`` take (str) or aware datetimes;
-    ``selection`` takes the auditreduce-style options of :mod:`forensics.filters`.
+    ``selection`` takes the auditreduce-style options of
+    :class:`forensics.collection.selection.Selection` by their long names.
     """
-    from .collection import selection as filters, timewords
-
-    backend = backends.choose(backend)
-    tables = Tables.from_files(audit_event, audit_class, passwd, group, dslocal)
-    zone = timewords.resolve_zone(tz)
-    if isinstance(since, str) or isinstance(until, str):
-        s, u = timewords.window(since if isinstance(since, str) else None,
-                                until if isinstance(until, str) else None, tz=zone)
-        since = s if isinstance(since, str) else since
-        until = u if isinstance(until, str) else until
-    sel = filters.Selection.from_options(tables=tables, tz=zone, **selection)
-    expr = sel.expr()
-    since, until = pipeline.intersect(since, until, sel.window_ms())
+    plan = pipeline.make_plan(since=since, until=until, tz=tz, backend=backend,
+                              audit_event=audit_event, audit_class=audit_class, passwd=passwd,
+                              group=group, dslocal=dslocal, **selection)
     frames, errors, sources, files = [], [], [], []
-    for item, res, reason in pipeline.iter_results(paths, since=since, until=until, backend=backend,
-                                           tables=tables, selection=expr,
-                                           prefilter=sel.prefilter()):
+    for item, res, reason in _results(paths, plan):
         sources.append(pipeline.source_row(item, res, reason))
         if res is not None:
             files.append(item)
@@ -133,30 +122,54 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
         records=records,
         errors=pl.DataFrame(errors, schema=schema.ERRORS, orient="row"),
         sources=source_frame,
-        tables=tables,
-        backend=backend,
+        tables=plan.tables,
+        backend=plan.backend,
         files=files,
     )
 
 
+def _results(paths, plan, *, window=None, events=None, predicate=None, columns=None):
+    window = plan.window if window is None else window
+    expr = plan.selection
+    if predicate is not None:
+        expr = predicate if expr is None else expr & predicate
+    return pipeline.iter_results(paths, since=window.since, until=window.until,
+                                 backend=plan.backend, tables=plan.tables, selection=expr,
+                                 prefilter={"events": events or plan.events}, columns=columns)
+
+
 def scan(*paths, **options) -> pl.LazyFrame:
-    """The lazy twin of :func:`load`: the records as a LazyFrame, one file decoded at a time.
+    """The lazy twin of :func:`load`: the records as a LazyFrame, decoded file by file.
 
-    Nothing is read until the frame is collected; each trail file is then decoded, filtered by
-    the selection and the window, and handed on, so a streaming collect or a ``sink_parquet``
-    holds one file's selection at a time.
+    The options are checked at once (a mistake raises here); nothing is read until the frame is
+    collected. It is a Polars IO source: the query's projection is kept per file, and its
+    predicate is applied per file; where the predicate bounds ``time`` or names ``event``
+    values, those reach the decoder's header pre-checks (and files whose names put them
+    outside the time bounds are not opened). A streaming collect or a ``sink_parquet`` holds
+    one file's selection at a time.
     """
-    from .collection import trails as _trails
+    from polars.io.plugins import register_io_source
 
-    files, _skipped = _trails.collect(*paths)
-    if not files:
-        return schema.empty(schema.RECORDS).lazy()
+    plan = pipeline.make_plan(**options)
 
-    def one(path: str):
-        return lambda: load(path, **options).records
+    def source(with_columns, predicate, n_rows, _batch_size):
+        window, events = plan.window, plan.events
+        if predicate is not None:
+            bounds, wanted = pushdown.bounds(predicate)
+            window = window & bounds
+            if wanted is not None:
+                events = wanted if events is None else events & wanted
+        left = n_rows
+        for _item, res, _reason in _results(paths, plan, window=window, events=events,
+                                            predicate=predicate, columns=with_columns):
+            if res is None or res.records.is_empty():
+                continue
+            frame = res.records if left is None else res.records.head(left)
+            yield frame
+            if left is not None:
+                left -= frame.height
+                if left <= 0:
+                    return
 
-    parts = [pl.defer(one(t.path), schema=schema.RECORDS) for t in files
-             if "!" not in t.path]
-    if len(parts) != len(files):        # members of an archive: read the archive as a whole
-        return pl.defer(lambda: load(*paths, **options).records, schema=schema.RECORDS)
-    return pl.concat(parts, how="vertical")
+    return register_io_source(source, schema=schema.RECORDS, explain_name="knox-report",
+                              explain_detail=f"{len(paths)} path(s)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Iterator
 
 import polars as pl
@@ -19,10 +19,10 @@ from . import schema
 from .bsm import backends
 from .collection import trails
 from .tables import Tables
-from .window import to_ms
+from .window import Window, to_ms
 
-__all__ = ["NAME_SLACK", "FileResult", "derive_records", "decode_file", "iter_results",
-           "source_row", "with_gaps", "intersect"]
+__all__ = ["NAME_SLACK", "Plan", "make_plan", "FileResult", "derive_records", "decode_file", "iter_results",
+           "source_row", "with_gaps"]
 
 #: auditd names the next file a moment before the kernel switches to it, so a few records can
 #: fall just outside a file's name span: widen the span by this much before skipping a file.
@@ -59,7 +59,12 @@ class FileResult:
     size: int
 
 
-def decode_file(trail, backend, since_ms, until_ms, events, tables, selection) -> FileResult:
+def decode_file(trail, backend, since_ms, until_ms, events, tables, selection,
+                columns=None) -> FileResult:
+    """One file: read, decode (window and events checked at the header), derive, select.
+
+    ``columns``: keep only these (a lazy scan's projection); the selection is applied first.
+    """
     buf = trail.read_bytes()
     size = len(buf)
     result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
@@ -69,8 +74,10 @@ def decode_file(trail, backend, since_ms, until_ms, events, tables, selection) -
     frame = derive_records(result.records, trail.path, tables)
     if selection is not None:
         frame = frame.filter(selection)
-        if frame.height < result.records.height:
-            frame = _compact(frame)
+    if columns is not None:
+        frame = frame.select(columns)
+    if frame.height < result.records.height or columns is not None:
+        frame = _compact(frame)
     del result                   # the whole file's frame goes now, not when the caller is done
     _give_back_memory()
     return FileResult(trail, frame, errors, seen, size)
@@ -108,8 +115,8 @@ def _give_back_memory() -> None:
         _TRIM(0)
 
 
-def iter_results(paths, *, since, until, backend, tables, selection, prefilter
-                  ) -> Iterator[tuple[trails.TrailFile | trails.Skipped, FileResult | None, str | None]]:
+def iter_results(paths, *, since, until, backend, tables, selection, prefilter, columns=None
+                 ) -> Iterator[tuple[trails.TrailFile | trails.Skipped, FileResult | None, str | None]]:
     files, skipped = trails.collect(*paths)
     for s in skipped:
         yield s, None, s.reason
@@ -124,7 +131,7 @@ def iter_results(paths, *, since, until, backend, tables, selection, prefilter
     workers = 2 if backend == "c" and len(todo) > 1 else 1
 
     def work(t):
-        return decode_file(t, backend, since_ms, until_ms, events, tables, selection)
+        return decode_file(t, backend, since_ms, until_ms, events, tables, selection, columns)
 
     if workers == 1:
         for t in todo:
@@ -164,15 +171,32 @@ def with_gaps(sources: pl.DataFrame) -> pl.DataFrame:
             .drop("_row").select(schema.SOURCES.names()).cast(dict(schema.SOURCES)))
 
 
-def intersect(since, until, window_ms):
-    """Narrow the decoder's window by the selection's -a/-b/-d window (both half-open)."""
-    if not window_ms:
-        return since, until
-    lo, hi = window_ms
-    if lo is not None:
-        lo = datetime.fromtimestamp(lo / 1000, timezone.utc)
-        since = lo if since is None else max(since, lo)
-    if hi is not None:
-        hi = datetime.fromtimestamp(hi / 1000, timezone.utc)
-        until = hi if until is None else min(until, hi)
-    return since, until
+@dataclass(frozen=True)
+class Plan:
+    """What ``load`` and ``scan`` were asked for, checked once before any file is read."""
+    backend: str
+    tables: Tables
+    window: Window
+    selection: pl.Expr | None
+    events: frozenset | None          # event numbers the decoder may keep (header pre-check)
+
+
+def make_plan(*, since=None, until=None, tz=None, backend=None, audit_event=None,
+              audit_class=None, passwd=None, group=None, dslocal=None, **selection) -> Plan:
+    """Check the options (a user mistake raises a :class:`~forensics.errors.KnoxError` here,
+    before anything is read) and turn them into one :class:`Plan`."""
+    from .collection import selection as selecting, timewords
+
+    backend = backends.choose(backend)
+    tables = Tables.from_files(audit_event, audit_class, passwd, group, dslocal)
+    zone = timewords.resolve_zone(tz)
+    if isinstance(since, str) or isinstance(until, str):
+        s, u = timewords.window(since if isinstance(since, str) else None,
+                                until if isinstance(until, str) else None, tz=zone)
+        since = s if isinstance(since, str) else since
+        until = u if isinstance(until, str) else until
+    sel = selecting.Selection.from_options(tables=tables, tz=zone, **selection)
+    window = Window.of(since, until) & Window(*(sel.window_ms() or (None, None)))
+    events = sel.prefilter().get("events")
+    return Plan(backend, tables, window, sel.expr(),
+                None if events is None else frozenset(events))

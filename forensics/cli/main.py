@@ -13,7 +13,7 @@ import sys
 import click
 import polars as pl
 
-from .. import KnoxError
+from ..errors import KnoxError
 from ..audit import load
 from ..bsm import backends
 from ..collection import selection as filters, timewords
