@@ -65,12 +65,12 @@ def decode_file(trail, backend, since_ms, until_ms, events, tables, selection,
 
     ``columns``: keep only these (a lazy scan's projection); the selection is applied first.
     """
-    buf = trail.read_bytes()
+    buf, damage = trail.read()          # the good bytes, and where and why they end early
     size = len(buf)
     result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
                                      events=events, consume=True)
     del buf
-    errors, seen = result.errors, result.records_seen
+    errors, seen = [*result.errors, *damage], result.records_seen
     frame = derive_records(result.records, trail.path, tables)
     if selection is not None:
         frame = frame.filter(selection)

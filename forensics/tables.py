@@ -57,11 +57,42 @@ _ULONG_MAX = (1 << 64) - 1
 
 
 
+#: The largest table file read (a real passwd, audit_event or dslocal plist is kilobytes).
+MAX_TABLE_BYTES = 16 << 20
+
+
 def _read_bytes(path, what: str) -> bytes:
+    """A table file's bytes: a regular file of at most MAX_TABLE_BYTES, else one TableError.
+
+    A FIFO, a device (/dev/zero) or a socket is refused before any read, so nothing blocks or
+    grows without end; opening never waits for a FIFO's writer (O_NONBLOCK).
+    """
+    import os
+    import stat
+
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise TableError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise TableError(f"cannot read {what} file {path}: not a regular file")
+        if st.st_size > MAX_TABLE_BYTES:
+            raise TableError(f"cannot read {what} file {path}: larger than "
+                             f"{MAX_TABLE_BYTES >> 20} MiB, not a table")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_TABLE_BYTES + 1)
+    except OSError as exc:
+        raise TableError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_TABLE_BYTES:
+        raise TableError(f"cannot read {what} file {path}: larger than "
+                         f"{MAX_TABLE_BYTES >> 20} MiB, not a table")
+    return data
 
 
 def _fgets_lines(data: bytes):
@@ -385,9 +416,9 @@ class Users:
             if not directory.is_dir():
                 continue
             for path in sorted(directory.glob("*.plist")):
+                data = _read_bytes(path, "dslocal")  # a FIFO or device: one TableError
                 try:
-                    with open(path, "rb") as fh:
-                        record = plistlib.load(fh)
+                    record = plistlib.loads(data)
                 except Exception:  # AppleDouble "._x.plist", damaged copies: not records
                     continue
                 if not isinstance(record, dict):

@@ -16,7 +16,8 @@ import polars as pl
 from ..errors import KnoxError
 from ..audit import load
 from ..bsm import backends
-from ..collection import selection as filters, timewords
+from ..collection import timewords
+from .options import click_options
 from ..report import summary
 
 __all__ = ["main", "cli"]
@@ -51,7 +52,7 @@ def cli() -> None:
               help="Report file; a value like file=RE or pid=N is auditreduce's -o object filter.")
 @click.option("--backend", type=click.Choice(backends.VALID), default=None,
               help="Decoder backend (default: $KNOX_REPORT_BACKEND, else c when built).")
-@filters.click_options(object_short=False)
+@click_options(object_short=False)
 def report(paths, outputs, backend, **options) -> None:
     """Read trails, /var/audit folders or archives and summarise them."""
     objects = list(options.pop("objects", ()) or ())

@@ -14,6 +14,7 @@ import click
 
 from ..bsm import backends
 from ..collection import selection as filters, timewords
+from .options import click_options
 from ..errors import CollectionError, TableError
 from ..reduce import collect_inputs, reduce as run_reduce
 from ..tables import ClassTable, EventTable, Users
@@ -52,7 +53,7 @@ def _fail(ctx, message: str, code: int):
 
 
 @click.command("reduce", cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
-@filters.click_options
+@click_options
 @click.option("--output", "output", type=click.Path(dir_okay=False, allow_dash=True),
               default="-", metavar="FILE", help="Write the trail here (default: stdout).")
 @click.option("--backend", type=click.Choice(backends.VALID), default=None,

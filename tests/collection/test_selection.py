@@ -22,7 +22,8 @@ from forensics.bsm import backends
 from forensics.bsm import writer as w
 from forensics.audit import derive_records
 from forensics.tables import Tables
-from forensics.collection.selection import Selection, SelectionError, click_options, glob_regex, split_regexes
+from forensics.cli.options import click_options
+from forensics.collection.selection import Selection, SelectionError, glob_regex, split_regexes
 from forensics.tables import ClassTable, EventTable, Users
 from forensics.bsm.tokens import encode
 
