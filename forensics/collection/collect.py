@@ -238,8 +238,7 @@ class _Collector(ArchiveLister):
         if resolved is None:
             return
         real = os.path.realpath(resolved)
-        if (not explicit and os.path.basename(path) == "current"
-                and not _inside(real, self._root)):
+        if not explicit and not _inside(real, self._root):   # never the analyst's own files
             self.skip(disp, f"link to {target}, outside the evidence folder (not followed)")
             return
         self._follow(disp, real, target, explicit, text_target is not None)

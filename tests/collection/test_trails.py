@@ -179,16 +179,24 @@ def test_absolute_link_elsewhere_is_not_followed(tmp_path):
     assert "outside the collection" in reasons(skipped)["current"]
 
 
-def test_relative_link_out_of_the_folder_is_read(tmp_path):
+def test_relative_link_out_of_the_folder_is_not_read(tmp_path):
+    # Issue 10: nothing outside the evidence is read as evidence, whatever the link is named.
     outside = write(tmp_path / "elsewhere" / T3, trail(2))
     d = tmp_path / "audit"
     write(d / T2, trail())
     os.symlink(os.path.relpath(outside, d), d / "latest")
     files, skipped = collect(d)
-    assert names(files) == [T2, T3]
-    assert files[1].path == str(d / "latest")
-    assert files[1].read_bytes() == trail(2)
-    assert skipped == []
+    assert names(files) == [T2]
+    assert "outside the evidence folder" in reasons(skipped)["latest"]
+
+
+def test_relative_link_inside_the_folder_is_read(tmp_path):
+    d = tmp_path / "audit"
+    write(d / T2, trail())
+    write(d / "old" / T3, trail(2))
+    os.symlink(os.path.join("old", T3), d / "latest")
+    files, _skipped = collect(d)
+    assert T3 in names(files)
 
 
 def test_link_to_directory_not_followed(tmp_path):
