@@ -67,19 +67,27 @@ class Audit(Explore):
         return pl.DataFrame(rows, schema=schema.TOKENS, orient="row")
 
     @cached_property
+    def ordered(self) -> pl.DataFrame:
+        """The records in the global order processes, events and sessions share
+        (``forensics.model.order``), computed once per Audit."""
+        from .model import order
+        return order.order(self.records)
+
+    @cached_property
     def processes(self) -> pl.DataFrame:
         from .model import processes
-        return processes.build(self.records)
+        return processes.build(self.records, ordered=self.ordered)
 
     @cached_property
     def events(self) -> pl.DataFrame:
         from .model import attribution
-        return attribution.events(self.records, self.processes, self.tables.users)
+        return attribution.events(self.records, self.processes, self.tables.users,
+                                  ordered=self.ordered)
 
     @cached_property
     def sessions(self) -> pl.DataFrame:
-        from .model import attribution
-        return attribution.sessions(self.records, self.tables.users)
+        from .model import sessions
+        return sessions.sessions(self.records, self.tables.users, ordered=self.ordered)
 
 
 def _jsonable(value):
