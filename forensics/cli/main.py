@@ -8,7 +8,9 @@ User mistakes print one line and exit non-zero; they never show a traceback.
 from __future__ import annotations
 
 import re
+import shlex
 import sys
+import time
 
 import click
 import polars as pl
@@ -40,7 +42,7 @@ def cli() -> None:
     """Forensics and reporting for macOS and FreeBSD BSM audit trails.
 
     \b
-    knox-report /evidence/audit/ --since yesterday      summary of what happened
+    knox-report /evidence/audit/ --since yesterday      HTML report (knox-report.html)
     knox-report praudit [-l -n -r -s -x] FILE...          praudit's text, without its data loss
     knox-report reduce [auditreduce options] FILE...      selected records as a trail on stdout
     """
@@ -49,13 +51,28 @@ def cli() -> None:
 @cli.command("report")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE|file=RE",
-              help="Report file; a value like file=RE or pid=N is auditreduce's -o object filter.")
+              help="Report file (default knox-report.html; - for stdout); a value like "
+                   "file=RE or pid=N is auditreduce's -o object filter.")
+@click.option("--text", "text", is_flag=True,
+              help="Print the full text summary instead of writing the HTML report.")
+@click.option("--force", is_flag=True,
+              help="Overwrite the report file even if it is not a knox-report report.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no lines on the terminal.")
 @click.option("--backend", type=click.Choice(backends.VALID), default=None,
               help="Decoder backend (default: $KNOX_REPORT_BACKEND, else c when built).")
 @click_options(object_short=False)
-def report(paths, outputs, backend, **options) -> None:
-    """Read trails, /var/audit folders or archives and summarise them."""
+@click.pass_context
+def report(ctx, paths, outputs, text, force, quiet, backend, **options) -> None:
+    """Read trails, /var/audit folders or archives; write one self-contained HTML report."""
+    from ..report import html, sections
+    from . import inputs, page
+    from .progress import Progress
+
+    started = time.monotonic()
     objects = list(options.pop("objects", ()) or ())
+    if not text:
+        from ..report import charts
+        charts.preload()
     output = None
     for value in outputs:
         if _OBJECT.match(value):
@@ -64,12 +81,59 @@ def report(paths, outputs, backend, **options) -> None:
             output = value
         else:
             raise click.UsageError("-o given twice for the report file")
-    if output is not None:
-        raise click.UsageError(
-            "the HTML report is not part of this version yet; run without -o for the summary")
-    audit = load(*paths, backend=backend, objects=tuple(objects), **options)
+    if text and output is not None:
+        raise click.UsageError("--text prints the summary; it takes no -o FILE")
+    output = output or page.DEFAULT
+    if not text:
+        page.check_target(output, force)
     zone = timewords.resolve_zone(options.get("tz"))
-    click.echo(summary.render(audit, zone), nl=False)
+    progress = Progress(quiet)
+    n_files, n_bytes = inputs.given_bytes(paths) if progress.on else (0, 0)
+    with progress.step(f"reading {n_files} file(s), {n_bytes / 1e6:,.1f} MB"):
+        audit = load(*paths, backend=backend, objects=tuple(objects), **options)
+    given = []
+    if not text:                                 # the text summary does not list inputs
+        with progress.step("hashing inputs", inputs.hashed_bytes(paths, audit.sources)) as adv:
+            given = inputs.describe(paths, audit.sources, adv)
+    argv = (ctx.obj or {}).get("argv") if isinstance(ctx.obj, dict) else None
+    run = sections.Run(command=shlex.join(["knox-report", *(argv or sys.argv[1:])]),
+                       selection=_selection_text(options, objects), zone=str(zone),
+                       inputs=given, started=started, version=_version())
+    with progress.step("attributing and building the report"):
+        built = sections.build(audit, run, only=summary.SECTIONS if text else None)
+    if text:
+        click.echo(summary.render_report(built), nl=False)
+        return
+    with progress.step("writing the report"):
+        body = html.render(built)
+        page.write(output, body, sys.stdout)
+    if not quiet and output != "-":
+        for line in page.lines(built, output, len(body.encode("utf-8"))):
+            click.echo(line)
+
+
+def _selection_text(options: dict, objects: list) -> str:
+    """The selection as options on a command line (tables and the zone are not selection)."""
+    skip = {"tz", "audit_event", "audit_class", "passwd", "group", "dslocal"}
+    flags = {"klass": "class", "auid": "user", "objects": "object"}
+    words = []
+    for key, value in options.items():
+        if key in skip or value in (None, False, (), []):
+            continue
+        flag = "--" + flags.get(key, key)
+        for one in (value if isinstance(value, (tuple, list)) else [value]):
+            words.append(flag if one is True else f"{flag} {shlex.quote(str(one))}")
+    words.extend(f"--object {shlex.quote(o)}" for o in objects)
+    return " ".join(words)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("knox-report")
+    except Exception:                       # not installed: the source tree's
+        from .. import __version__
+        return __version__
 
 
 def _mount() -> None:
@@ -83,7 +147,8 @@ def _mount() -> None:
 def main(argv: list[str] | None = None) -> int:
     _mount()
     try:
-        code = cli.main(args=argv, prog_name="knox-report", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="knox-report", standalone_mode=False,
+                        obj={"argv": list(sys.argv[1:] if argv is None else argv)})
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jinja2
 
+from . import visible
+
 __all__ = ["environment", "template_dir"]
 
 
@@ -22,9 +24,10 @@ def template_dir() -> Path:
     return Path(str(resources.files("forensics.report_templates")))
 
 
-def _table(rows, *headers) -> str:
-    """Rows as aligned plain-text columns (for the text summary)."""
-    cells = [tuple(headers)] + [tuple("" if c is None else str(c) for c in r) for r in rows]
+def _table(rows, *headers, limit: int = visible.CUT_TERM) -> str:
+    """Rows as aligned plain-text columns (for the text summary); every cell through ``term``,
+    so no cell is wider than ``limit`` and control characters show as escapes."""
+    cells = [tuple(headers)] + [tuple(visible.term(c, limit) for c in r) for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
                      for r in cells)
@@ -39,4 +42,6 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["table"] = _table
+    env.filters["term"] = visible.term
+    env.filters["vis"] = visible.html
     return env

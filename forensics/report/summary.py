@@ -1,118 +1,113 @@
-"""The main job's text summary: what was read, what ran, what changed, and who did it."""
+"""The text summary (``knox-report PATH --text``): the report's structure as terminal text.
+
+Renders the same :class:`~forensics.report.sections.Report` the HTML page does; every cell goes
+through the ``term`` filter (control characters visible, long cells cut with a marker).
+"""
 
 from __future__ import annotations
 
-import polars as pl
-
 from . import environment as templates
+from .cells import Table
+from .sections import Report, Run, build
 
-__all__ = ["render"]
+__all__ = ["render", "render_report", "SECTIONS"]
 
-_UNSET = 4294967295
-#: What a record did to a file, from its event name and the event table's classes.
-_FILE_CHANGES = [
-    ("renamed", pl.col("event_name").is_in(["AUE_RENAME", "AUE_RENAMEAT", "AUE_RENAMEX_NP"])),
-    ("deleted", pl.col("event_name").is_in(["AUE_UNLINK", "AUE_UNLINKAT", "AUE_RMDIR"])),
-    ("created or written", pl.col("event_classes").list.contains("fc")
-     | pl.col("event_classes").list.contains("fw")),
-]
+#: the sections the text summary reads (the others are not built for it)
+SECTIONS = frozenset({"run", "coverage", "people", "commands", "files", "inferred"})
 
-
-def _fmt_time(t) -> str:
-    return "-" if t is None else t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+#: rows each text table shows
+_ROWS = {"commands": 40, "logins": 30, "inferred": 20, "people": 30, "event-types": 15}
+_CHANGES = (("renamed", ("rename",)), ("deleted", ("delete",)),
+            ("created or written", ("create", "write", "truncate")),
+            ("with mode or owner changed", ("chmod", "chown")))
 
 
+def render(audit, zone, run: Run | None = None) -> str:
+    """The text summary of an ``Audit`` (builds the structure)."""
+    run = run or Run(zone=str(zone))
+    return render_report(build(audit, run, only=SECTIONS))
 
 
-def _clean(s: str, limit: int = 160) -> str:
-    """One line of attacker-controlled text for a terminal: control characters made visible."""
-    out = "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
-                  for c in s)
-    return out if len(out) <= limit else out[:limit - 1] + "…"
+def _pick(table: Table | None, *columns: str, rows: int | None = None) -> list[tuple]:
+    if table is None:
+        return []
+    at = [table.columns.index(c) for c in columns]
+    out = []
+    for row in table.rows[:rows]:
+        out.append(tuple(_plain(row[i]) for i in at))
+    return out
 
 
-def _person(row) -> str:
-    if row["user"] is None:
-        return "(nobody: daemon)"
-    return f'{row["user_name"]} ({row["user"]})' if row["user_name"] else str(row["user"])
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return " ".join(_quote(a) for a in value)
+    if hasattr(value, "parts"):
+        return value.text
+    return value
 
 
-def _how(row) -> str:
-    kind = row["attribution_kind"] or ""
-    text = f'{kind} {row["confidence"] or ""}'.strip()
-    return text + (", elevated" if row["elevated"] else "")
+def _quote(arg: str) -> str:
+    """Argument boundaries kept: an argument with blanks or quotes is quoted."""
+    if arg and not any(c in arg for c in " \t\n'\"\\"):
+        return arg
+    return "'" + arg.replace("'", "'\\''") + "'"
 
 
-def render(audit, zone) -> str:
-    rec = audit.records
-    src = audit.sources
-    read = src.filter(pl.col("read"))
+def _sections(report: Report) -> list[tuple[str, tuple, list, int]]:
+    s = report.sections
+    out = []
+    types = s["coverage"].table("event-types")
+    out.append(("Events", ("event", "records"), _pick(types, "event", "records", rows=15), 160))
+    people = s["people"].table("people")
+    out.append(("People (from attribution: who is behind the records)",
+                ("person", "records", "direct", "inferred", "elevated", "commands"),
+                _pick(people, "person", "records", "direct", "inferred", "elevated", "commands",
+                      rows=30), 160))
+    cmds = s["commands"].table("commands")
+    if cmds is not None and cmds.total:
+        n = min(cmds.total, 40)
+        rows = [(t, p, h + (", elevated" if e else ""), ids, pid, argv)
+                for t, p, h, e, ids, pid, argv in _pick(cmds, "time", "person", "how sure",
+                                                        "elevated", "ids", "pid", "argv", rows=40)]
+        out.append((f"Commands run (first {n} of {cmds.total:,}; person = who is behind it)",
+                    ("time", "person", "how sure", "ids", "pid", "argv"), rows, 160))
+    logins = s["people"].table("logins")
+    if logins is not None and logins.total:
+        out.append(("Logins and sessions", ("start", "how", "user", "target", "session", "ok"),
+                    [(t, h, p, a, sid or "", {"ok": "yes"}.get(r, r)) for t, h, p, a, r, sid in
+                     _pick(logins, "time", "how", "person", "as", "result", "session", rows=30)],
+                    160))
+    inferred = s["inferred"].table("inferred")
+    if inferred is not None and inferred.total:
+        out.append(("Inferred attributions (no audit user on the records; evidence below)",
+                    ("process", "program", "person", "how sure", "evidence"),
+                    _pick(inferred, "process", "program", "person", "how sure", "evidence",
+                          rows=20), 400))
+    changes = s["files"].table("changes")
+    for what, actions in _CHANGES:
+        if changes is None:
+            break
+        rows = [r[1:] for r in _pick(changes, "action", "time", "person", "how sure", "pid",
+                                     "path", "result") if r[0] in actions][:20]
+        if rows:
+            out.append((f"Files {what} (first {len(rows)})",
+                        ("time", "person", "how sure", "pid", "path", "result"), rows, 160))
+    return out
+
+
+def render_report(report: Report) -> str:
+    v = report.sections["run"].values
+    cov = report.sections["coverage"]
+    files = [(f, k, r if read == "read" else "-", d if read == "read" else "-",
+              "" if read == "read" else read.removeprefix("not read: "))
+             for f, k, read, r, d in _pick(cov.table("sources"), "file", "kind", "read",
+                                           "records", "damaged bytes")]
     context = {
-        "zone": zone,
-        "backend": audit.backend,
-        "files_read": read.height,
-        "files_unread": src.height - read.height,
-        "bytes_read": int(read["bytes"].sum() or 0),
-        "files": [(r["path"], r["kind"], r["records"] if r["read"] else "-",
-                   (r["damaged_bytes"] or 0) if r["read"] else "-", r["skip_reason"] or "")
-                  for r in src.iter_rows(named=True)],
-        "records": rec.height,
-        "first": _fmt_time(rec["time"].min()) if rec.height else None,
-        "last": _fmt_time(rec["time"].max()) if rec.height else None,
-        "damage": [(e["source"], e["offset"], e["length"], e["reason"])
-                   for e in audit.errors.head(20).iter_rows(named=True)],
-        "damage_spans": audit.errors.height,
-        "damage_bytes": int(audit.errors["length"].sum() or 0),
-        "sections": _sections(audit) if rec.height else [],
+        "zone": report.run.zone, "backend": v["backend"], "files_read": v["files_read"],
+        "files_unread": v["files_unread"], "bytes_read": v["bytes_read"], "files": files,
+        "records": v["records"], "first": v["first"], "last": v["last"],
+        "damage": _pick(cov.table("errors"), "file", "offset", "length", "reason", rows=20),
+        "damage_spans": v["damage_spans"], "damage_bytes": v["damage_bytes"],
+        "sections": _sections(report) if v["records"] else [],
     }
     return templates.environment().get_template("summary.txt.j2").render(context)
-
-
-def _sections(audit) -> list[tuple[str, tuple, list]]:
-    rec = audit.records
-    users = audit.tables.users
-
-    def who(auid):
-        if auid is None or auid == _UNSET:
-            return "(no audit user)"
-        name = users.user_name(auid)
-        return f"{name} ({auid})" if name else str(auid)
-
-    top = (rec.group_by(pl.coalesce("event_name", pl.col("event").cast(pl.String)).alias("event"))
-              .len().sort(["len", "event"], descending=[True, False]).head(15))
-    people = rec.group_by("auid").len().sort(["len", "auid"], descending=[True, False])
-    sections = [("Events", ("event", "records"), top.rows()),
-                ("Audit users (auid)", ("user", "records"), [(who(a), n) for a, n in people.rows()])]
-    events = audit.events
-    execs = events.filter(pl.col("exec_argv").is_not_null()).head(40)
-    if execs.height:
-        sections.append((f"Commands run (first {execs.height}; person = who is behind it)",
-                         ("time", "person", "how sure", "euid", "pid", "argv"),
-                         [(_fmt_time(r["time"]), _person(r), _how(r), r["euid"], r["pid"],
-                           _clean(" ".join(r["exec_argv"]))) for r in execs.iter_rows(named=True)]))
-    sessions = audit.sessions
-    if sessions.height:
-        sections.append(("Logins and sessions", ("start", "how", "user", "target", "session", "ok"),
-                         [(_fmt_time(r["start"]), r["how"], r["user_name"] or r["user"],
-                           r["target_user_name"] or r["target_user"] or "", r.get("session_id") or "",
-                           {True: "yes", False: "FAILED"}.get(r["success"], ""))
-                          for r in sessions.head(30).iter_rows(named=True)]))
-    inferred = (audit.processes.filter(pl.col("user_kind") == "inferred")
-                .sort("start", nulls_last=True).head(20))
-    if inferred.height:
-        sections.append(("Inferred attributions (no audit user on the records; evidence below)",
-                         ("process", "image", "person", "how sure", "evidence"),
-                         [(r["proc_id"], _clean((r["images"] or ["?"])[-1], 60),
-                           users.user_name(r["user"]) or r["user"], r["user_confidence"],
-                           _clean(r["user_evidence"] or "", 400))
-                          for r in inferred.iter_rows(named=True)]))
-    seen = pl.lit(False)
-    for what, test in _FILE_CHANGES:
-        hits = rec.filter(test & ~seen & pl.col("success").fill_null(False)
-                          & (pl.col("paths").list.len() > 0)).head(20)
-        seen = seen | test
-        if hits.height:
-            sections.append((f"Files {what} (first {hits.height})", ("time", "user", "pid", "path"),
-                             [(_fmt_time(r["time"]), who(r["auid"]), r["pid"], _clean(r["paths"][-1]))
-                              for r in hits.iter_rows(named=True)]))
-    return sections

@@ -1,0 +1,48 @@
+"""The report's structure: references, run facts, the cells' words."""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+import forensics
+from forensics.cli import inputs
+from forensics.report import sections
+from forensics.report.refs import Finder, record_key
+
+from ..conftest import FIXTURES
+
+
+def test_references_name_files_as_evidence_does():
+    f = Finder(["/a/x/20240315.not_terminated", "/b/one/dup", "/b/two/dup", "arc.tgz!var/t1"])
+    refs = f.refs("auid unset (20240315.not_terminated:12); see /b/one/dup:7, t1:9 and dup:3.")
+    keys = refs.keys
+    assert keys == [("/a/x/20240315.not_terminated", 12), ("/b/one/dup", 7), ("arc.tgz!var/t1", 9)]
+    assert refs.text.endswith("dup:3.")                    # ambiguous short name: not a link
+    assert f.label("/a/x/20240315.not_terminated", 5).text == "20240315.not_terminated:5"
+    assert f.label("/b/two/dup", 5).text == "/b/two/dup:5"
+    assert record_key("/b/one/dup", 7) == record_key("/b/one/dup", 7) != record_key("/b/one/dup", 8)
+
+
+def test_a_folder_lists_and_hashes_only_the_files_read():
+    audit = forensics.load(str(FIXTURES / "demo"), since="2024-03-15T15:00:00Z", tz="UTC")
+    done = []
+    (folder,) = inputs.describe([str(FIXTURES / "demo")], audit.sources, done.append)
+    assert [f.path.rsplit("/", 1)[1] for f in folder.files] == ["20240315140000.not_terminated"]
+    data = (FIXTURES / "demo" / "20240315140000.not_terminated").read_bytes()
+    assert folder.files[0].sha256 == hashlib.sha256(data).hexdigest()
+    assert sum(done) == len(data) == folder.size
+
+
+def test_structure_is_built_on_attribution():
+    audit = forensics.load(str(FIXTURES / "demo"), passwd=str(FIXTURES / "demo_etc" / "passwd"))
+    report = sections.build(audit, sections.Run(zone="UTC"))
+    people = report.sections["people"].table("people")
+    assert [r[0] for r in people.rows] == ["alice (501)", "bob (502)",
+                                           "no person (daemons, the system)"]
+    alice = people.rows[0]
+    assert alice[1] == audit.events.filter(pl.col("user") == 501).height
+    assert alice[3] == 16                                   # the helpers' records, inferred
+    assert report.counts["people"] == 2
+    assert set(report.sections) == set(sections.SECTIONS)
