@@ -67,6 +67,30 @@ def test_scan_is_lazy_and_equal(backend):
 def test_readme_documents_every_column():
     readme = (ROOT / "README.md").read_text()
     assert schema.markdown() in readme, "regenerate with: python -m forensics.schema"
+    assert set(schema.FRAMES) == {"records", "processes", "events", "sessions"}
+    for frame in schema.FRAMES:
+        assert all(meaning for _, _, meaning in schema.FRAMES[frame]), frame
+        assert schema.markdown(frame) in readme, f"regenerate with: python -m forensics.schema {frame}"
+
+
+def test_schema_module_prints_every_readme_table():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "forensics.schema"], capture_output=True,
+                         text=True, check=True).stdout
+    for frame in schema.FRAMES:
+        assert schema.markdown(frame) in out
+    one = subprocess.run([sys.executable, "-m", "forensics.schema", "records"], capture_output=True,
+                         text=True, check=True).stdout
+    assert one == schema.markdown()
+
+
+def test_derived_frames_have_their_declared_schemas():
+    audit = forensics.load(FIXTURES / "scenarios" / "sudo_over_ssh.trail")
+    assert audit.processes.schema == schema.PROCESSES
+    assert audit.events.schema == schema.EVENTS
+    assert audit.sessions.schema == schema.SESSIONS
 
 
 def test_templates_ship_in_the_wheel(tmp_path):

@@ -10,14 +10,13 @@ from __future__ import annotations
 import gc
 import itertools
 import os
-from typing import NamedTuple
-
 import polars as pl
 import pyarrow as pa
 
 from . import decode as pydecode
+from .rows import columns
 from ..errors import BackendError
-from ..schema import CORE, UTC_MS
+from ..schema import CORE, UTC_MS, Result
 
 __all__ = ["VALID", "BackendError", "choose", "c_available", "decode_records", "Result"]
 
@@ -45,13 +44,6 @@ def choose(name: str | None = None) -> str:
         raise BackendError("the C backend was asked for but is not built "
                            "(install with a C compiler, or use KNOX_REPORT_BACKEND=python)")
     return name
-
-
-class Result(NamedTuple):
-    records: pl.DataFrame        # RECORD_CORE columns
-    errors: list                 # (offset, length, reason)
-    records_seen: int            # records framed, including those a window or event set skipped
-    file_tokens: int
 
 
 def _arrow_column(name: str, values: list) -> pa.Array:
@@ -91,7 +83,7 @@ def _python(buf, consume: bool = False, **opts) -> Result:
     if consume and isinstance(buf, bytearray):
         decoder.buf = None
         buf.clear()
-    frame = pl.concat(frames, rechunk=False) if frames else _batch_frame(pydecode._columns([]))
+    frame = pl.concat(frames, rechunk=False) if frames else _batch_frame(columns([]))
     return Result(frame, decoder.errors, decoder.records_seen, decoder.file_tokens)
 
 

@@ -1,9 +1,9 @@
 """The C decoder backend: ``csrc/bsm.c`` fills column buffers, this turns them into one frame.
 
 The C core (``forensics.bsm._cbsm``) frames the trail, walks every record and writes one row per
-record into growable column buffers, exactly as ``forensics.decode`` does in Python. The buffers
-are wrapped as Arrow arrays without copying, one column at a time (``pa.foreign_buffer`` keeps a
-column's C memory alive until the last Arrow buffer that uses it is gone, then
+record into growable column buffers, exactly as ``forensics.bsm.decode`` does in Python. The
+buffers are wrapped as Arrow arrays without copying, one column at a time (``pa.foreign_buffer``
+keeps a column's C memory alive until the last Arrow buffer that uses it is gone, then
 ``bsm_free_column`` frees it), and become a frame with exactly ``schema.CORE``. No Python code
 runs per record.
 """
@@ -18,8 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from ._cbsm import ffi, lib
-from .backends import Result
-from ..schema import CORE, DAMAGE_REASONS
+from ..schema import CORE, DAMAGE_REASONS, Result
 
 __all__ = ["decode", "text_map"]
 

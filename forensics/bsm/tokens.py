@@ -33,18 +33,97 @@ __all__ = [
     "TOKENS",
     "BY_NAME",
     "HEADER_IDS",
+    "HEADER_EX_IDS",
+    "SUBJECT_IDS",
+    "PROCESS_IDS",
+    "TYPED_TERMINAL_IDS",
+    "RETURN_IDS",
+    "ARG_IDS",
+    "ATTR_IDS",
+    "EXEC_STRINGS_IDS",
     "FILE_ID",
     "TRAILER_ID",
     "TRAILER_MAGIC",
     "DATA_UNIT_SIZES",
     "parse",
     "encode",
+    "STRINGS_TOKEN_IDS",
+    "read_strings",
+    "FILE", "TRAILER", "HEADER32", "HEADER32_EX", "DATA", "IPC", "PATH", "SUBJECT32", "PROCESS32",
+    "RETURN32", "TEXT", "OPAQUE", "IN_ADDR", "IP", "IPORT", "ARG32", "SOCKET", "SEQ", "IPC_PERM",
+    "PRIVSET", "UPRIV", "NEWGROUPS", "EXEC_ARGS", "EXEC_ENV", "ATTR32", "EXIT", "ZONENAME",
+    "ARG64", "RETURN64", "ATTR64", "HEADER64", "SUBJECT64", "PROCESS64", "HEADER64_EX",
+    "SUBJECT32_EX", "PROCESS32_EX", "SUBJECT64_EX", "PROCESS64_EX", "IN_ADDR_EX", "SOCKET_EX",
+    "SOCKINET32", "SOCKINET128", "SOCKUNIX", "ARG_UUID", "RET_UUID", "IDENTITY", "KRB5_PRINCIPAL",
+    "CERT_HASH",
 ]
 
-FILE_ID = 0x11
-TRAILER_ID = 0x13
+# Token ids by name (the names of the table below, upper-case). Every module that needs an id
+# uses these; the table is declared with them, so each id is written once.
+FILE = 0x11
+TRAILER = 0x13
+HEADER32 = 0x14
+HEADER32_EX = 0x15
+DATA = 0x21
+IPC = 0x22
+PATH = 0x23
+SUBJECT32 = 0x24
+PROCESS32 = 0x26
+RETURN32 = 0x27
+TEXT = 0x28
+OPAQUE = 0x29
+IN_ADDR = 0x2A
+IP = 0x2B
+IPORT = 0x2C
+ARG32 = 0x2D
+SOCKET = 0x2E
+SEQ = 0x2F
+IPC_PERM = 0x32
+PRIVSET = 0x38
+UPRIV = 0x39
+NEWGROUPS = 0x3B
+EXEC_ARGS = 0x3C
+EXEC_ENV = 0x3D
+ATTR32 = 0x3E
+EXIT = 0x52
+ZONENAME = 0x60
+ARG64 = 0x71
+RETURN64 = 0x72
+ATTR64 = 0x73
+HEADER64 = 0x74
+SUBJECT64 = 0x75
+PROCESS64 = 0x77
+HEADER64_EX = 0x79
+SUBJECT32_EX = 0x7A
+PROCESS32_EX = 0x7B
+SUBJECT64_EX = 0x7C
+PROCESS64_EX = 0x7D
+IN_ADDR_EX = 0x7E
+SOCKET_EX = 0x7F
+SOCKINET32 = 0x80
+SOCKINET128 = 0x81
+SOCKUNIX = 0x82
+ARG_UUID = 0x84
+RET_UUID = 0x85
+IDENTITY = 0xED
+KRB5_PRINCIPAL = 0xEE
+CERT_HASH = 0xEF
+
+FILE_ID = FILE
+TRAILER_ID = TRAILER
 TRAILER_MAGIC = 0xB105
-HEADER_IDS = frozenset((0x14, 0x15, 0x74, 0x79))
+HEADER_IDS = frozenset((HEADER32, HEADER32_EX, HEADER64, HEADER64_EX))
+#: headers that carry a host address (their times come after it)
+HEADER_EX_IDS = frozenset((HEADER32_EX, HEADER64_EX))
+SUBJECT_IDS = frozenset((SUBJECT32, SUBJECT64, SUBJECT32_EX, SUBJECT64_EX))
+PROCESS_IDS = frozenset((PROCESS32, PROCESS64, PROCESS32_EX, PROCESS64_EX))
+#: subject/process forms whose terminal address is typed (4 or 16 bytes)
+TYPED_TERMINAL_IDS = frozenset((SUBJECT32_EX, SUBJECT64_EX, PROCESS32_EX, PROCESS64_EX))
+RETURN_IDS = frozenset((RETURN32, RETURN64))
+ARG_IDS = frozenset((ARG32, ARG64))
+ATTR_IDS = frozenset((ATTR32, ATTR64))
+#: tokens holding a u32 count then NUL-terminated strings whose count xnu may overstate
+EXEC_STRINGS_IDS = frozenset((EXEC_ARGS, EXEC_ENV))
 DATA_UNIT_SIZES = {0: 1, 1: 2, 2: 4, 3: 8}
 
 _FIXED = {"u8": ("B", 1), "u16": ("H", 2), "u32": ("I", 4), "u64": ("Q", 8), "ip4": ("4s", 4),
@@ -104,18 +183,21 @@ def _read_taddr_lenient(buf, pos, end):
     return _read_taddr(buf, pos, end, lenient=True)
 
 
-def _read_strings(buf, pos, end):
+def _read_strings(buf, pos, end, nul_end=None):
     """u32 count, then up to count NUL-terminated strings that fit before `end`.
 
     Returns (count, strings) where len(strings) may be < count: the record walker decides
-    whether a short list is a truncated exec_args token (macOS 12+) or damage.
+    whether a short list is a truncated exec_args token (macOS 12+) or damage. ``nul_end`` (one
+    past the last NUL before `end`, when the caller knows it) spares a count that runs past
+    the strings a search to `end`.
     """
     _need(pos, 4, end)
     (count,) = struct.unpack_from(">I", buf, pos)
     pos += 4
     strings = []
+    limit = end if nul_end is None else nul_end
     while len(strings) < count:
-        nul = buf.find(b"\0", pos, end)
+        nul = buf.find(b"\0", pos, limit)
         if nul < 0:
             break
         strings.append(bytes(buf[pos:nul]))
@@ -231,68 +313,71 @@ _IDS7 = (("auid", "u32"), ("euid", "u32"), ("egid", "u32"), ("ruid", "u32"), ("r
 _ATTR = (("mode", "u32"), ("uid", "u32"), ("gid", "u32"), ("fsid", "u32"), ("nodeid", "u64"))
 
 _DECLARED: list[tuple[int, str, str | None, tuple[tuple[str, str], ...]]] = [
-    (0x11, "file", "file", (("sec", "u32"), ("msec", "u32"), ("name", "str"))),
-    (0x13, "trailer", "trailer", (("magic", "u16"), ("size", "u32"))),
-    (0x14, "header32", "header", (("size", "u32"), ("version", "u8"), ("event", "u16"),
-                                  ("modifier", "u16"), ("sec", "u32"), ("msec", "u32"))),
-    (0x15, "header32_ex", "header_ex", (("size", "u32"), ("version", "u8"), ("event", "u16"),
-                                        ("modifier", "u16"), ("host", "taddr_lenient"),
-                                        ("sec", "u32"), ("msec", "u32"))),
-    (0x21, "data", "arbitrary", (("data", "data"),)),
-    (0x22, "ipc", "IPC", (("type", "u8"), ("id", "u32"))),
-    (0x23, "path", "path", (("path", "str"),)),
-    (0x24, "subject32", "subject", _IDS7 + (("port", "u32"), ("addr", "ip4"))),
-    (0x26, "process32", "process", _IDS7 + (("port", "u32"), ("addr", "ip4"))),
-    (0x27, "return32", "return", (("status", "u8"), ("value", "u32"))),
-    (0x28, "text", "text", (("text", "str"),)),
-    (0x29, "opaque", "opaque", (("data", "opaque"),)),
-    (0x2A, "in_addr", "ip addr", (("addr", "ip4"),)),
-    (0x2B, "ip", "ip", (("version", "u8"), ("tos", "u8"), ("len", "u16"), ("id", "u16"),
-                        ("offset", "u16"), ("ttl", "u8"), ("protocol", "u8"), ("chksm", "u16"),
-                        ("src", "ip4"), ("dst", "ip4"))),
-    (0x2C, "iport", "ip port", (("port", "u16"),)),
-    (0x2D, "arg32", "argument", (("argno", "u8"), ("value", "u32"), ("text", "str"))),
-    (0x2E, "socket", "socket", (("type", "u16"), ("lport", "u16"), ("laddr", "ip4"),
-                                ("rport", "u16"), ("raddr", "ip4"))),
-    (0x2F, "seq", "sequence", (("seq", "u32"),)),
-    (0x32, "ipc_perm", "IPC perm", (("uid", "u32"), ("gid", "u32"), ("puid", "u32"),
-                                    ("pgid", "u32"), ("mode", "u32"), ("seq", "u32"),
-                                    ("key", "u32"))),
-    (0x38, "privset", "privilege", (("type", "str"), ("privs", "str"))),
-    (0x39, "upriv", "use of privilege", (("success", "u8"), ("priv", "str"))),
-    (0x3B, "newgroups", "group", (("gids", "gids"),)),
-    (0x3C, "exec_args", "exec arg", (("args", "strings"),)),
-    (0x3D, "exec_env", "exec env", (("env", "strings"),)),
-    (0x3E, "attr32", "attribute", _ATTR + (("dev", "u32"),)),
-    (0x52, "exit", "exit", (("status", "u32"), ("ret", "u32"))),
-    (0x60, "zonename", "zone", (("zone", "str"),)),
-    (0x71, "arg64", "argument", (("argno", "u8"), ("value", "u64"), ("text", "str"))),
-    (0x72, "return64", "return", (("status", "u8"), ("value", "u64"))),
-    (0x73, "attr64", "attribute", _ATTR + (("dev", "u64"),)),
-    (0x74, "header64", "header", (("size", "u32"), ("version", "u8"), ("event", "u16"),
-                                  ("modifier", "u16"), ("sec", "u64"), ("msec", "u64"))),
-    (0x75, "subject64", "subject", _IDS7 + (("port", "u64"), ("addr", "ip4"))),
-    (0x77, "process64", "process", _IDS7 + (("port", "u64"), ("addr", "ip4"))),
-    (0x79, "header64_ex", "header_ex", (("size", "u32"), ("version", "u8"), ("event", "u16"),
-                                        ("modifier", "u16"), ("host", "taddr_lenient"),
-                                        ("sec", "u64"), ("msec", "u64"))),
-    (0x7A, "subject32_ex", "subject_ex", _IDS7 + (("port", "u32"), ("addr", "taddr"))),
-    (0x7B, "process32_ex", "process_ex", _IDS7 + (("port", "u32"), ("addr", "taddr"))),
-    (0x7C, "subject64_ex", "subject_ex", _IDS7 + (("port", "u64"), ("addr", "taddr"))),
-    (0x7D, "process64_ex", "process_ex", _IDS7 + (("port", "u64"), ("addr", "taddr"))),
-    (0x7E, "in_addr_ex", "ip addr ex", (("addr", "taddr"),)),
-    (0x7F, "socket_ex", "socket", (("domain", "u16"), ("type", "u16"), ("sock", "sockex"))),
-    (0x80, "sockinet32", "socket-inet", (("family", "u16"), ("port", "u16"), ("addr", "ip4"))),
-    (0x81, "sockinet128", "socket-inet6", (("family", "u16"), ("port", "u16"),
-                                           ("addr", "ip16"))),
-    (0x82, "sockunix", "socket-unix", (("family", "u16"), ("path", "cstr"))),
-    (0x84, "arg_uuid", "arg_uuid", (("argno", "u8"), ("uuid", "uuid"), ("text", "str"))),
-    (0x85, "ret_uuid", "ret_uuid", (("argno", "u8"), ("uuid", "uuid"), ("text", "str"))),
-    (0xED, "identity", None, (("signer_type", "u32"), ("signing_id", "str"),
-                              ("signing_id_truncated", "u8"), ("team_id", "str"),
-                              ("team_id_truncated", "u8"), ("cdhash", "opaque"))),
-    (0xEE, "krb5_principal", None, (("principals", "strings"),)),
-    (0xEF, "cert_hash", None, (("hashes", "strings"),)),
+    (FILE, "file", "file", (("sec", "u32"), ("msec", "u32"), ("name", "str"))),
+    (TRAILER, "trailer", "trailer", (("magic", "u16"), ("size", "u32"))),
+    (HEADER32, "header32", "header", (("size", "u32"), ("version", "u8"), ("event", "u16"),
+                                      ("modifier", "u16"), ("sec", "u32"), ("msec", "u32"))),
+    (HEADER32_EX, "header32_ex", "header_ex", (("size", "u32"), ("version", "u8"),
+                                               ("event", "u16"), ("modifier", "u16"),
+                                               ("host", "taddr_lenient"),
+                                               ("sec", "u32"), ("msec", "u32"))),
+    (DATA, "data", "arbitrary", (("data", "data"),)),
+    (IPC, "ipc", "IPC", (("type", "u8"), ("id", "u32"))),
+    (PATH, "path", "path", (("path", "str"),)),
+    (SUBJECT32, "subject32", "subject", _IDS7 + (("port", "u32"), ("addr", "ip4"))),
+    (PROCESS32, "process32", "process", _IDS7 + (("port", "u32"), ("addr", "ip4"))),
+    (RETURN32, "return32", "return", (("status", "u8"), ("value", "u32"))),
+    (TEXT, "text", "text", (("text", "str"),)),
+    (OPAQUE, "opaque", "opaque", (("data", "opaque"),)),
+    (IN_ADDR, "in_addr", "ip addr", (("addr", "ip4"),)),
+    (IP, "ip", "ip", (("version", "u8"), ("tos", "u8"), ("len", "u16"), ("id", "u16"),
+                      ("offset", "u16"), ("ttl", "u8"), ("protocol", "u8"), ("chksm", "u16"),
+                      ("src", "ip4"), ("dst", "ip4"))),
+    (IPORT, "iport", "ip port", (("port", "u16"),)),
+    (ARG32, "arg32", "argument", (("argno", "u8"), ("value", "u32"), ("text", "str"))),
+    (SOCKET, "socket", "socket", (("type", "u16"), ("lport", "u16"), ("laddr", "ip4"),
+                                  ("rport", "u16"), ("raddr", "ip4"))),
+    (SEQ, "seq", "sequence", (("seq", "u32"),)),
+    (IPC_PERM, "ipc_perm", "IPC perm", (("uid", "u32"), ("gid", "u32"), ("puid", "u32"),
+                                        ("pgid", "u32"), ("mode", "u32"), ("seq", "u32"),
+                                        ("key", "u32"))),
+    (PRIVSET, "privset", "privilege", (("type", "str"), ("privs", "str"))),
+    (UPRIV, "upriv", "use of privilege", (("success", "u8"), ("priv", "str"))),
+    (NEWGROUPS, "newgroups", "group", (("gids", "gids"),)),
+    (EXEC_ARGS, "exec_args", "exec arg", (("args", "strings"),)),
+    (EXEC_ENV, "exec_env", "exec env", (("env", "strings"),)),
+    (ATTR32, "attr32", "attribute", _ATTR + (("dev", "u32"),)),
+    (EXIT, "exit", "exit", (("status", "u32"), ("ret", "u32"))),
+    (ZONENAME, "zonename", "zone", (("zone", "str"),)),
+    (ARG64, "arg64", "argument", (("argno", "u8"), ("value", "u64"), ("text", "str"))),
+    (RETURN64, "return64", "return", (("status", "u8"), ("value", "u64"))),
+    (ATTR64, "attr64", "attribute", _ATTR + (("dev", "u64"),)),
+    (HEADER64, "header64", "header", (("size", "u32"), ("version", "u8"), ("event", "u16"),
+                                      ("modifier", "u16"), ("sec", "u64"), ("msec", "u64"))),
+    (SUBJECT64, "subject64", "subject", _IDS7 + (("port", "u64"), ("addr", "ip4"))),
+    (PROCESS64, "process64", "process", _IDS7 + (("port", "u64"), ("addr", "ip4"))),
+    (HEADER64_EX, "header64_ex", "header_ex", (("size", "u32"), ("version", "u8"),
+                                               ("event", "u16"), ("modifier", "u16"),
+                                               ("host", "taddr_lenient"),
+                                               ("sec", "u64"), ("msec", "u64"))),
+    (SUBJECT32_EX, "subject32_ex", "subject_ex", _IDS7 + (("port", "u32"), ("addr", "taddr"))),
+    (PROCESS32_EX, "process32_ex", "process_ex", _IDS7 + (("port", "u32"), ("addr", "taddr"))),
+    (SUBJECT64_EX, "subject64_ex", "subject_ex", _IDS7 + (("port", "u64"), ("addr", "taddr"))),
+    (PROCESS64_EX, "process64_ex", "process_ex", _IDS7 + (("port", "u64"), ("addr", "taddr"))),
+    (IN_ADDR_EX, "in_addr_ex", "ip addr ex", (("addr", "taddr"),)),
+    (SOCKET_EX, "socket_ex", "socket", (("domain", "u16"), ("type", "u16"), ("sock", "sockex"))),
+    (SOCKINET32, "sockinet32", "socket-inet", (("family", "u16"), ("port", "u16"),
+                                               ("addr", "ip4"))),
+    (SOCKINET128, "sockinet128", "socket-inet6", (("family", "u16"), ("port", "u16"),
+                                                  ("addr", "ip16"))),
+    (SOCKUNIX, "sockunix", "socket-unix", (("family", "u16"), ("path", "cstr"))),
+    (ARG_UUID, "arg_uuid", "arg_uuid", (("argno", "u8"), ("uuid", "uuid"), ("text", "str"))),
+    (RET_UUID, "ret_uuid", "ret_uuid", (("argno", "u8"), ("uuid", "uuid"), ("text", "str"))),
+    (IDENTITY, "identity", None, (("signer_type", "u32"), ("signing_id", "str"),
+                                  ("signing_id_truncated", "u8"), ("team_id", "str"),
+                                  ("team_id_truncated", "u8"), ("cdhash", "opaque"))),
+    (KRB5_PRINCIPAL, "krb5_principal", None, (("principals", "strings"),)),
+    (CERT_HASH, "cert_hash", None, (("hashes", "strings"),)),
 ]
 
 TOKENS: dict[int, TokenSpec] = {
@@ -300,6 +385,21 @@ TOKENS: dict[int, TokenSpec] = {
     for tid, name, label, fields in _DECLARED
 }
 BY_NAME: dict[str, TokenSpec] = {spec.name: spec for spec in TOKENS.values()}
+if any(globals()[spec.name.upper()] != tid for tid, spec in TOKENS.items()):
+    raise ImportError("a token id constant differs from the token table")
+
+
+#: ids of the tokens made of one ``strings`` field (exec_args, exec_env, krb5_principal,
+#: cert_hash): ``read_strings`` parses them with a known last NUL
+STRINGS_TOKEN_IDS = frozenset(tid for tid, spec in TOKENS.items()
+                              if tuple(kind for _, kind in spec.fields) == ("strings",))
+
+
+def read_strings(buf, pos: int, end: int, nul_end: int) -> tuple[tuple, int]:
+    """Parse a ``STRINGS_TOKEN_IDS`` token's body at ``pos`` (after its id) knowing that no NUL
+    lies in [nul_end, end): (values, end position), as its spec's parse gives them."""
+    value, new = _read_strings(buf, pos, end, nul_end)
+    return (value,), new
 
 
 def parse(buf, pos: int, end: int) -> tuple[int, tuple, int]:

@@ -19,7 +19,9 @@ import struct
 from datetime import datetime
 from pathlib import Path
 
-from .tokens import encode
+from .tokens import TRAILER_MAGIC, encode
+from ..schema import UNSET      # re-exported: scenarios write ``w.UNSET``
+from ..window import to_ms
 
 __all__ = [
     "Trail", "record", "file_token",
@@ -35,8 +37,6 @@ __all__ = [
     "AUE_audit_startup", "AUE_audit_shutdown", "AUE_SESSION_START", "AUE_SESSION_END",
     "UNSET",
 ]
-
-UNSET = 0xFFFFFFFF
 
 # event numbers (xnu bsd/bsm/audit_kevents.h and audit_uevents.h)
 AUE_EXIT, AUE_FORK, AUE_OPEN_R, AUE_UNLINK, AUE_CHDIR = 1, 2, 72, 6, 8
@@ -66,10 +66,9 @@ def _addr(value) -> tuple[int, bytes]:
 
 
 def header_time(time) -> tuple[int, int]:
-    """(seconds, milliseconds) from epoch seconds (float) or an aware datetime."""
-    if isinstance(time, datetime):
-        time = time.timestamp()
-    ms = int(round(time * 1000))
+    """(seconds, milliseconds) from epoch seconds (rounded to the millisecond) or an aware
+    datetime (``window.to_ms``: exact, floored to its millisecond)."""
+    ms = to_ms(time) if isinstance(time, datetime) else int(round(time * 1000))
     return ms // 1000, ms % 1000
 
 
@@ -201,7 +200,7 @@ def record(event: int, tokens, *, time, modifier: int = 0, version: int = 11,
         head = encode(header, (size, version, event, modifier, sec, msec))
     else:
         head = encode(header, (size, version, event, modifier, _addr(host or "0.0.0.0"), sec, msec))
-    return head + body + encode("trailer", (0xB105, size))
+    return head + body + encode("trailer", (TRAILER_MAGIC, size))
 
 
 def file_token(time, name: str = "") -> bytes:

@@ -1,21 +1,9 @@
 """Who did it: every record tied to its process lifetime, its program and a person.
 
-``events(records, processes, users)`` returns every records column plus:
-
-==================== ==========================================================================
-``proc_id``          the lifetime the record belongs to (``processes.build``)
-``image``            the program at that moment (an exec record shows the image it loaded; its
-                     subject and identity token still describe the caller)
-``user``             uid of the person behind the record; null when nobody is known
-``user_name``        that uid's name in the *evidence's* user tables (never this machine's)
-``attribution_kind`` ``direct``: read from the subject's own auid (which may say that no person
-                     is behind it); ``inferred``: rests on other records
-``confidence``       high, medium or low
-``elevated``         work done with euid 0, or with another effective or real uid than the
-                     person's (sudo, su, set-user-id programs, launchd helpers)
-``responsible_proc_id`` the lifetime that asked for this work (``processes``)
-``evidence``         short sentences naming the records (file:offset) the conclusion rests on
-==================== ==========================================================================
+``events(records, processes, users)`` returns every records column plus ``EVENT_COLUMNS``:
+the lifetime, the program, the person (uid and name), how the person was found and how sure,
+whether the work was elevated, the responsible lifetime and the evidence (each column's meaning:
+``forensics.schema.ATTRIBUTION``).
 
 ``sessions(records, users)`` (from ``forensics.model.sessions``) lists logins, logouts, audit
 sessions and authentications.
@@ -27,7 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..schema import UNSET
+from ..schema import EVENT_COLUMNS, UNSET
 from . import processes as proc
 from .order import ensure
 from .people import user_names
@@ -35,12 +23,6 @@ from .sessions import SESSIONS, sessions
 from .vocab import LABELS, LOGINS, SESSION_EVENTS, is_person, name_of
 
 __all__ = ["EVENT_COLUMNS", "SESSIONS", "events", "sessions"]
-
-EVENT_COLUMNS = pl.Schema({
-    "proc_id": pl.String, "image": pl.String, "user": pl.UInt32, "user_name": pl.String,
-    "attribution_kind": pl.String, "confidence": pl.String, "elevated": pl.Boolean,
-    "responsible_proc_id": pl.String, "evidence": pl.String,
-})
 
 # the cases of a record, in the order they are tried
 _FAILED_CLAIM, _OWN_AUID, _LIFE, _RUID, _NOBODY, _NO_SUBJECT = range(6)
@@ -69,7 +51,24 @@ def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
     added = r.select("row", *EVENT_COLUMNS.names())
     if not added.get_column("row").is_sorted():
         added = added.sort("row")
-    return records.hstack(added.drop("row").cast(dict(EVENT_COLUMNS)).get_columns())
+    return _distrust_guesses(
+        records.hstack(added.drop("row").cast(dict(EVENT_COLUMNS)).get_columns()))
+
+
+#: A record whose subject the decoder had to guess (bsm/: ``ambiguous exec cut``): argument
+#: bytes are the user's and may carry a well-formed subject of someone else.
+_GUESSED = "ambiguous exec cut"
+
+
+def _distrust_guesses(events: pl.DataFrame) -> pl.DataFrame:
+    """Records whose subject rests on a guessed exec_args cut: confidence low, and said why."""
+    guessed = (pl.col("damage") == _GUESSED).fill_null(False)
+    return events.with_columns(
+        pl.when(guessed).then(pl.lit("low")).otherwise("confidence").alias("confidence"),
+        pl.when(guessed).then(pl.col("evidence") + pl.lit(
+            " The kernel cut this exec's strings where another clean cut gives another subject"
+            " (ambiguous exec cut): the subject may be forged by its own arguments."))
+        .otherwise("evidence").alias("evidence"))
 
 
 def _lives_of(r: pl.DataFrame, lives: pl.DataFrame) -> pl.DataFrame:

@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from ..schema import UNSET
+from ..schema import LIFETIME, PROCESSES, UNSET
 from .helpers import jump, responsible
 from .order import at, ensure, order
 from .vocab import (
@@ -84,51 +84,9 @@ AUTH_WINDOW_MS = 30_000  # an authorization this long before a helper starts may
 
 _CRED_COLS = ("auid", "euid", "egid", "ruid", "rgid", "asid")
 
-CHANGE = pl.Struct({
-    "kind": pl.String, "time": pl.Datetime("ms", "UTC"), "source": pl.String,
-    "offset": pl.UInt64, "via": pl.String, "requested": pl.String,
-    **{c: pl.UInt32 for c in _CRED_COLS},
-})
-
-#: The processes frame: (column, dtype, meaning).
-LIFETIME: list[tuple[str, pl.DataType, str]] = [
-    ("proc_id", pl.String, "<pid>@<trail file>:<offset of the first record that shows this life>"),
-    ("pid", pl.UInt32, "process id"),
-    ("ppid", pl.UInt32, "parent pid, from the record that announced this life (null: unknown)"),
-    ("parent_proc_id", pl.String, "the life that announced this one"),
-    ("start", pl.Datetime("ms", "UTC"), "when it began (announced lives only; null: unknown)"),
-    ("end", pl.Datetime("ms", "UTC"), "time of its exit record (null: unknown)"),
-    ("start_evidence", pl.String, "fork, vfork, rfork, pdfork, posix_spawn, or first seen"),
-    ("end_evidence", pl.String, "exit, pid reused, or last seen"),
-    ("exit_status", pl.UInt32, "status of the exit record"),
-    ("images", pl.List(pl.String), "every executable it ran, in order (first: inherited or spawned)"),
-    ("image_seqs", pl.List(pl.UInt64),
-     "seq from which each image is in effect (an exec record already shows its new image)"),
-    ("argv", pl.List(pl.String), "arguments of the latest image"),
-    ("interpreter", pl.String, "#! interpreter of the latest image"),
-    ("cdhash", pl.String, "cdhash of the latest image (data token of its exec/spawn)"),
-    ("signing_id", pl.String, "signing id of the last identity token of its own records"),
-    *[(c, pl.UInt32, f"{c} of its first kernel record (else of the announcing record)")
-      for c in _CRED_COLS],
-    ("credential_changes", pl.List(CHANGE),
-     ("observed changes of its subjects' credentials (kind observed, via = the call or exec "
-      "before it) and set*id requests (kind requested)")),
-    ("first_seen", pl.Datetime("ms", "UTC"), "earliest time of any record about it"),
-    ("last_seen", pl.Datetime("ms", "UTC"), "latest time of any record about it"),
-    ("records", pl.UInt32, "records whose subject is this life"),
-    ("user", pl.UInt32, "uid of the person behind it (null: nobody known)"),
-    ("user_kind", pl.String, "direct (its own auid) or inferred"),
-    ("user_confidence", pl.String, "high, medium or low"),
-    ("user_evidence", pl.String, "the records the user rests on"),
-    ("responsible_proc_id", pl.String,
-     ("the life that asked for it: the XPC client of a launchd-spawned helper, else inherited "
-      "from the parent; itself for lives launchd started and lives with no known parent")),
-    ("first_source", pl.String, "trail file of its first record"),
-    ("first_offset", pl.UInt64, "offset of its first record"),
-    ("first_seq", pl.UInt64, "seq of its first record (global order of the frame built from)"),
-    ("last_seq", pl.UInt64, "seq of its last record"),
-]
-SCHEMA = pl.Schema([(n, t) for n, t, _ in LIFETIME])
+#: The processes frame's schema (``forensics.schema.PROCESSES``; columns and meanings there:
+#: ``LIFETIME``), under its old name.
+SCHEMA = PROCESSES
 
 _NO_KEY = 1 << 62   # key2 of the lives before any announcement of a pid: _NO_KEY + pid
 _SPLIT = 1 << 63    # lkey of a life that began after an exit: _SPLIT + seq of its first record

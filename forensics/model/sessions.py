@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..schema import UNSET
+from ..schema import SESSIONS, UNSET
 from .order import ensure
 from .people import id_text, user_names
 from .vocab import (
@@ -42,25 +42,6 @@ from .vocab import (
 )
 
 __all__ = ["SESSIONS", "sessions"]
-
-SESSIONS = pl.Schema({
-    "how": pl.String,               # ssh, login, loginwindow, rlogin, su, sudo, logout (one
-                                    # no login matched), authentication, authorization,
-                                    # audit session, observed
-    "user": pl.UInt32, "user_name": pl.String,
-    "target_user": pl.UInt32, "target_user_name": pl.String,
-    "success": pl.Boolean,
-    "session_id": pl.UInt32,        # the kernel audit session (asid), when known
-    "pid": pl.UInt32,               # the writer of the record (sshd, login, su, sudo, ...)
-    "terminal_host": pl.String, "terminal_port": pl.UInt64,
-    "start": pl.Datetime("ms", "UTC"), "end": pl.Datetime("ms", "UTC"),
-    "first_seen": pl.Datetime("ms", "UTC"),  # kernel records of the session, when it is known
-    "last_seen": pl.Datetime("ms", "UTC"),
-    "text": pl.String, "command": pl.List(pl.String),
-    "source": pl.String, "offset": pl.UInt64,
-    "end_source": pl.String, "end_offset": pl.UInt64,
-    "evidence": pl.String,
-})
 
 SWITCH_MS = 60_000   # su/sudo's switch of uid counts this long after its record
 

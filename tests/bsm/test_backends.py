@@ -22,6 +22,8 @@ from forensics import schema, text
 from forensics.bsm import backends, decode, tokens
 from forensics.bsm import writer as w
 
+from . import adversarial
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 CSRC = ROOT / "forensics" / "bsm" / "csrc"
@@ -169,7 +171,10 @@ def test_window_edges():
            + tokens.encode("trailer", (0xB105, 33))
            for sec, msec in ((1 << 43, 0), ((1 << 43) - 1, 0xFFFFFFFF), (5, 1 << 32), (5, 7))]
     py, c = _assert_same(b"".join(far))
-    assert c.records["time"].null_count() == 2
+    # issue 10: msec above 999 or a year after 9999 is "bad time" (kept, time null), so the
+    # second record (2**43 - 1 s, msec 2**32 - 1) is null too
+    assert c.records["time"].null_count() == 3
+    assert c.records["damage"].to_list() == ["bad time"] * 3 + [None]
     _assert_same(b"".join(far), since_ms=0)
     _assert_same(b"".join(far), events=frozenset({1.0, True, 2**70, -1, "1"}))
 
@@ -211,6 +216,10 @@ def _load_samples() -> list[bytes]:
         w.path("/bin/sh"), w.attr(0o100755), w.cdhash_data(bytes(range(20))),
         w.subject(auid=501, pid=77, asid=100001), w.return32(),
         w.identity("com.apple.sh", "TEAM", bytes(range(20)), platform=True)], time=T0))
+    # hostile shapes (issue 10): a planted subject in argument bytes, times out of range
+    samples.append(adversarial.planted_subject())
+    samples.append(adversarial.planted_subject(env_count=3))
+    samples.append(adversarial.out_of_range_times())
     samples.append(w.record(w.AUE_CONNECT, [
         w.arg(1, 5, "fd"), w.sockinet("2001:db8::1", 443), w.subject(auid=501, host="fe80::1"),
         w.return32(36, -1)], time=T0, header="header32_ex", host="::ffff:10.0.0.1"))
@@ -531,6 +540,10 @@ def _valgrind_inputs(folder: Path) -> list[Path]:
     bases.append(w.record(w.AUE_EXECVE, [_branching_level() * 12 + b"\x99"], time=T0))
     bases.append(w.record(w.AUE_EXECVE, [
         w.exec_args(["a"], 2) + w.exec_env(["b"], 2) * 300 + w.return32()], time=T0))
+    # hostile shapes (issue 10): the cut search over a whole record, guesses, bad times
+    bases += [adversarial.planted_subject(), adversarial.planted_subject(env_count=3),
+              adversarial.cut_search_bomb(3000), adversarial.out_of_range_times(),
+              adversarial.bad_size_run(2000)]
     out = []
     for i in range(160):
         data = bytearray(rng.choice(bases))

@@ -3,7 +3,8 @@ where knox-report prints more than praudit (which loses data there).
 
 Every golden in ../shared/fixtures is run through the click command (CliRunner, bytes, TZ=UTC,
 the fixture's audit_event, passwd and group). praudit ran on Linux, so its ``return`` failure
-texts are glibc's: they are mapped to the BSD/macOS wording with etc/bsm_errno.tsv first. The
+texts are glibc's: they are mapped to what praudit prints on macOS with etc/bsm_errno.tsv first
+(BSD wording; ``failure: Unknown error: N`` for a BSM errno macOS has no errno for). The
 goldens that must differ are listed in ``KNOWN_DIFFERENCES`` (with the reason); for them the
 expected output is the golden with exactly the documented changes applied (the exact new text
 is spelled out below), and a golden changes iff it is listed.
@@ -92,15 +93,35 @@ def stdout_of(*args, **kw) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # golden -> expected: errno wording
 
-def _errno_map() -> dict[bytes, bytes]:
-    mapping = {}
+# BSM errnos that macOS's <sys/errno.h> does not define for user space (xnu bsd/sys/errno.h):
+# libbsm maps them to no local errno, so praudit on macOS prints "failure: Unknown error: N".
+NOT_ON_MACOS = set("""
+    ECHRNG EL2NSYNC EL3HLT EL3RST ELNRNG EUNATCH ENOCSI EL2HLT EBADE EBADR EXFULL ENOANO EBADRQC
+    EBADSLT EDEADLOCK EBFONT ENONET ENOPKG EADV ESRMNT ECOMM ELOCKUNMAPPED ENOTACTIVE ENOTUNIQ
+    EBADFD EREMCHG ELIBACC ELIBBAD ELIBSCN ELIBMAX ELIBEXEC ERESTART ESTRPIPE EDOOFUS EJUSTRETURN
+    ENOIOCTL EDIRIOCTL EPOLICY EDOTDOT EUCLEAN ENOTNAM ENAVAIL EISNAM EREMOTEIO ENOMEDIUM
+    EMEDIUMTYPE ENOKEY EKEYEXPIRED EKEYREVOKED EKEYREJECTED ENOTCAPABLE ECAPMODE EINTEGRITY
+""".split())
+
+
+def _errno_rows():
     lines = (OPENBSM / "etc" / "bsm_errno.tsv").read_text().splitlines()[1:]
-    for row in (line.split("\t") for line in lines):
-        bsm, _name, local, linux, bsd = row
+    return [line.split("\t") for line in lines]
+
+
+def _errno_map() -> dict[bytes, bytes]:
+    """glibc's text in the golden -> what praudit prints on macOS (BSD wording, or praudit's
+    "Unknown error" when macOS has no such errno)."""
+    mapping = {}
+    for bsm, name, local, linux, bsd in _errno_rows():
         if bsm == "0":
             continue
         key = linux if local == "-1" else "failure : " + linux   # "-1": no local errno
-        mapping[key.encode()] = ("failure : " + bsd).encode()
+        if name.removeprefix("BSM_ERRNO_") in NOT_ON_MACOS:
+            value = f"failure: Unknown error: {bsm}"
+        else:
+            value = "failure : " + bsd
+        mapping.setdefault(key.encode(), value.encode())   # EDEADLK before EDEADLOCK
     return mapping
 
 
@@ -666,7 +687,29 @@ def test_cli_without_user_files_prints_numbers(tmp_path):
 def test_ipv6_text_is_glibc_inet_ntop(words):
     import socket
 
-    from forensics.bsm.praudit import _ip6
+    from forensics.bsm.praudit.values import ip6
 
     raw = b"".join(w.to_bytes(2, "big") for w in words)
-    assert _ip6(raw).decode() == socket.inet_ntop(socket.AF_INET6, raw)
+    assert ip6(raw).decode() == socket.inet_ntop(socket.AF_INET6, raw)
+
+
+@needs_fixtures
+def test_return_text_for_every_bsm_errno(tmp_path):
+    """praudit on macOS: BSD wording where macOS has the errno, else "Unknown error: N"."""
+    known = {int(bsm): (name.removeprefix("BSM_ERRNO_"), bsd)
+             for bsm, name, _local, _linux, bsd in _errno_rows()}
+    trail = tmp_path / "returns.trail"
+    trail.write_bytes(b"".join(rec(tokens.encode("return32", (status, 1)))
+                               for status in range(256)))
+    lines = [line for line in stdout_of(trail, tables=False).splitlines()
+             if line.startswith(b"return,")]
+    assert len(lines) == 256
+    for status, line in enumerate(lines):
+        name, bsd = known.get(status, (None, None))
+        if status == 0:
+            want = "success"
+        elif name is None or name in NOT_ON_MACOS:
+            want = f"failure: Unknown error: {status}"
+        else:
+            want = f"failure : {bsd}"
+        assert line == f"return,{want},1".encode(), status

@@ -1,14 +1,15 @@
 /*
  * bsm.c - the C decoder core of knox-report. See bsm.h.
  *
- * Mirrors forensics/decode.py step for step:
+ * Mirrors the pure-Python decoder (forensics/bsm/decode.py, with framing, tokenwalk and rows)
+ * step for step:
  *   frame()            -> bsm_decode's main loop with record_problem / file_size / resync
- *   walk()             -> emit_tokens (the token walk that fills the row) with the exec_args /
- *                         exec_env cut search decided by status_of (memoised, iterative, so a
- *                         crafted record cannot make it exponential or overflow the C stack)
+ *   walk_record()      -> emit_tokens (the token walk that fills the row) with the exec_args /
+ *                         exec_env cut search of tokenwalk._Search (search: every position's
+ *                         status once, from the end backwards: linear, no recursion)
  *   _row()             -> the per-token switch in emit_tokens plus finish_row
  *   text.decode_bytes  -> text_map
- * Token layouts are those of forensics/tokens.py; a token that does not fit is "bad token",
+ * Token layouts are those of forensics/bsm/tokens.py; a token that does not fit is "bad token",
  * an id the table does not define is "unknown token".
  */
 #include "bsm.h"
@@ -21,7 +22,10 @@
 #define REPAIR_WINDOW (1u << 20) /* decode.REPAIR_WINDOW */
 #define MAX_EXEC_COUNT (1u << 20)
 #define BIND_EVENT 34
-#define MAX_SEC ((uint64_t)1 << 43)
+/* rows.MAX_TIME_MS: 9999-12-31T23:59:59.999Z; a later time (or msec above 999) is "bad time" */
+#define MAX_TIME_SEC ((uint64_t)253402300799u)
+#define EXEC_CUT_LIMIT ((size_t)16 * 1024) /* tokenwalk.EXEC_CUT_LIMIT */
+#define MAX_TOKEN_COUNT 0xFFFF
 
 /* ------------------------------------------------------------------------------------------ */
 /* columns, in schema.RECORD_CORE order */
@@ -122,6 +126,9 @@ static const char *const REASONS[BSM_NREASONS] = {
     "unknown token",
     "bad token",
     "repaired record size",
+    "bad time",
+    "ambiguous exec cut",
+    "too many tokens",
 };
 
 int bsm_num_columns(void) { return NCOLS; }
@@ -149,6 +156,8 @@ static const uint8_t g_follower[256] = {
     [0x3D] = 1, [0x23] = 1, [0x3E] = 1, [0x73] = 1, [0x21] = 1, [0x24] = 1, [0x75] = 1,
     [0x7A] = 1, [0x7C] = 1, [0x27] = 1, [0x72] = 1,
 };
+/* tokens.SUBJECT_IDS */
+static const uint8_t g_subject[256] = {[0x24] = 1, [0x75] = 1, [0x7A] = 1, [0x7C] = 1};
 /* decode.HEADER_IDS */
 static const uint8_t g_header[256] = {[0x14] = 1, [0x15] = 1, [0x74] = 1, [0x79] = 1};
 /* what _resync looks at: the header ids and the file token */
@@ -266,18 +275,6 @@ typedef struct {
 #define RV(ci) row->v[(size_t)(ci)*BLOCK]
 
 typedef struct {
-    size_t s;          /* the exec_args/exec_env token */
-    size_t g;          /* position after the greedy strings */
-    size_t cut;        /* current cut position */
-    size_t vis_base;   /* visited positions of the scan that reached s */
-    size_t nstr;       /* strings the greedy parse found */
-    uint64_t count;    /* the count the token claims */
-    uint64_t gst;      /* status after the greedy strings (0: not known yet) */
-    int64_t k;         /* current cut: after k strings */
-    int stage;
-} frame_t;
-
-typedef struct {
     const uint8_t *buf;
     size_t n;
     bsm_result *res;
@@ -285,14 +282,21 @@ typedef struct {
     /* the record being walked */
     size_t base;       /* body start */
     size_t end;        /* trailer offset */
-    int memo_ready;
-    uint64_t *memo;    /* walk status per position (0 unknown, 1 clean, else damage) */
-    int64_t *choice;   /* per exec strings token: -1 greedy, else the cut k */
+    size_t nul_end;    /* one past the record body's last NUL (base: none) */
+    /* the exec strings cut search over [sbase, end] (tokenwalk._Search) */
+    int decided;       /* the first exec strings token was met: searched or greedy */
+    int searched;
+    size_t sbase;
+    uint64_t *memo;    /* walk status per position (1 clean, else damage) */
+    int64_t *subj;     /* offset of the first subject token of the rest (-1: none) */
+    int64_t *cut;      /* per exec strings token: strings kept, -1 the greedy parse */
+    uint8_t *guess;    /* per exec strings token: another clean cut leaves another subject */
     size_t memo_cap;
-    size_t *visited;
-    size_t nvis, vis_cap;
-    frame_t *frames;
-    size_t nframes, frames_cap;
+    size_t *nuls;      /* the NULs of [sbase, end), ascending */
+    size_t nnul, nul_cap;
+    size_t *next_clean;    /* per NUL index: the first clean follower cut at or after it */
+    size_t *subject_cuts;  /* per NUL index: clean follower cuts from it on with a subject */
+    size_t idx_cap;
     int64_t nulls[NCOLS];
     size_t nstage;                      /* staged rows */
     uint64_t stage_v[NCOLS * BLOCK];
@@ -357,18 +361,17 @@ static inline size_t rd_taddr(const uint8_t *buf, size_t pos, size_t end, int le
     return lenient ? pos : 0;
 }
 
-/* u32 count, then up to count NUL-terminated strings before end; never fails past the count */
-static inline size_t rd_strings(const uint8_t *buf, size_t pos, size_t end, uint64_t *count,
-                                size_t *nstr)
+/* u32 count, then up to count NUL-terminated strings before end; never fails past the count.
+ * nul_end: one past the last NUL before end, so a count running past the strings costs nothing */
+static inline size_t rd_strings(const uint8_t *buf, size_t pos, size_t end, size_t nul_end,
+                                uint64_t *count, size_t *nstr)
 {
     uint64_t want, got = 0;
     NEED(pos, 4);
     want = be32(buf + pos);
     pos += 4;
-    while (got < want) {
-        const uint8_t *nul = memchr(buf + pos, 0, end - pos);
-        if (!nul)
-            break;
+    while (got < want && pos < nul_end) {
+        const uint8_t *nul = memchr(buf + pos, 0, nul_end - pos);
         pos = (size_t)(nul - buf) + 1;
         got++;
     }
@@ -379,7 +382,7 @@ static inline size_t rd_strings(const uint8_t *buf, size_t pos, size_t end, uint
     return pos;
 }
 
-static size_t token_next(const uint8_t *buf, size_t p, size_t end)
+static size_t token_next(const uint8_t *buf, size_t p, size_t end, size_t nul_end)
 {
     size_t pos = p + 1;
     switch (buf[p]) {
@@ -464,7 +467,7 @@ static size_t token_next(const uint8_t *buf, size_t p, size_t end)
     case 0x3D: /* exec_env */
     case 0xEE: /* krb5_principal */
     case 0xEF: /* cert_hash */
-        return rd_strings(buf, pos, end, NULL, NULL);
+        return rd_strings(buf, pos, end, nul_end, NULL, NULL);
     case 0x3E: /* attr32 */
         NEED(pos, 28);
         return pos + 28;
@@ -553,199 +556,253 @@ static size_t token_next(const uint8_t *buf, size_t p, size_t end)
 #undef NEED
 
 /* ------------------------------------------------------------------------------------------ */
-/* the walk status of a position (is the rest of the record clean from here?), memoised */
+/* the exec strings cut search (tokenwalk._Search): the status of every position from the first
+ * exec strings token to the trailer, computed once from the end backwards */
 
-enum { ST_START, ST_GREEDY, ST_CUTS, ST_GREEDY_AFTER };
-
-static void vis_push(ctx_t *c, size_t p)
+static size_t lower_bound(const size_t *a, size_t n, size_t v)
 {
-    if (c->nvis == c->vis_cap)
-        c->visited = grow(c, c->visited, &c->vis_cap, c->nvis + 1, sizeof(size_t));
-    c->visited[c->nvis++] = p;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
-static void vis_flush(ctx_t *c, size_t vb, uint64_t st)
+/* tokenwalk._strings_end: the position after up to count strings starting at first */
+static size_t strings_end(ctx_t *c, size_t first, uint64_t count, size_t *found)
 {
-    size_t i;
-    for (i = vb; i < c->nvis; i++)
-        c->memo[c->visited[i] - c->base] = st;
-    c->nvis = vb;
+    size_t r = lower_bound(c->nuls, c->nnul, first), avail = c->nnul - r;
+    size_t f = count < (uint64_t)avail ? (size_t)count : avail;
+    *found = f;
+    return f ? c->nuls[r + f - 1] + 1 : first;
 }
 
-/* Walk from p to the first exec strings token (returns 0 and fills *fr) or to a result. Every
- * token start passed is pushed to `visited`: they all share the result. */
-static uint64_t scan(ctx_t *c, size_t p, frame_t *fr)
+/* the position after the (non exec strings) token at p, or 0: token_next without re-reading
+ * NUL-terminated strings */
+static size_t search_next(ctx_t *c, size_t p)
+{
+    const uint8_t *buf = c->buf;
+    size_t end = c->end, found, r;
+    switch (buf[p]) {
+    case 0xEE: /* krb5_principal */
+    case 0xEF: /* cert_hash */
+        if (end - (p + 1) < 4)
+            return 0;
+        return strings_end(c, p + 5, be32(buf + p + 1), &found);
+    case 0x82: /* sockunix */
+        if (end - (p + 1) < 2)
+            return 0;
+        r = lower_bound(c->nuls, c->nnul, p + 3);
+        return r < c->nnul ? c->nuls[r] + 1 : 0;
+    default:
+        return token_next(buf, p, end, c->nul_end);
+    }
+}
+
+#define S_I(x) ((x) - c->sbase)
+
+static void take_cut(ctx_t *c, size_t x, int64_t k, size_t y)
+{
+    c->cut[S_I(x)] = k;
+    c->memo[S_I(x)] = c->memo[S_I(y)];
+    c->subj[S_I(x)] = c->subj[S_I(y)];
+}
+
+/* tokenwalk._Search._first_cut: the first clean cut at x (strings kept, *yp its position), or
+ * -1; marks x as a guess when a later clean cut leaves a subject past the chosen one's */
+static int64_t first_cut(ctx_t *c, size_t x, size_t found, size_t *yp)
+{
+    const uint8_t *buf = c->buf;
+    size_t first = x + 5, r0, lim, lo, y;
+    int64_t hi, k, subject;
+    int first_ok;
+    if (!found)
+        return -1;
+    first_ok = g_follower[buf[first]] && c->memo[S_I(first)] == STATUS_CLEAN;
+    r0 = lower_bound(c->nuls, c->nnul, first);
+    lim = c->end - first > EXEC_CUT_LIMIT ? first + EXEC_CUT_LIMIT : c->end;
+    hi = (int64_t)(r0 + found) - 2;
+    if ((int64_t)lower_bound(c->nuls, c->nnul, lim) - 1 < hi)
+        hi = (int64_t)lower_bound(c->nuls, c->nnul, lim) - 1;
+    if (first_ok) {
+        k = 0;
+        y = first;
+    } else if (hi >= (int64_t)r0 && c->next_clean[r0] <= (size_t)hi) {
+        size_t j = c->next_clean[r0];
+        k = (int64_t)(j - r0 + 1);
+        y = c->nuls[j] + 1;
+    } else {
+        return -1;
+    }
+    subject = c->subj[S_I(y)];
+    lo = r0;
+    if (subject >= 0) {
+        size_t s = lower_bound(c->nuls, c->nnul, (size_t)subject);
+        if (s > lo)
+            lo = s;
+    }
+    if (hi >= (int64_t)lo && c->subject_cuts[lo] > c->subject_cuts[hi + 1])
+        c->guess[S_I(x)] = 1;
+    *yp = y;
+    return k;
+}
+
+/* tokenwalk._Search._strings: decide the exec strings token at x */
+static void decide_strings(ctx_t *c, size_t x)
+{
+    const uint8_t *buf = c->buf;
+    size_t found, g, y = 0;
+    uint64_t count;
+    int64_t k;
+    if (c->end - x < 5) {
+        c->memo[S_I(x)] = STATUS_FAIL(x, BSM_R_BAD_TOKEN);
+        return;
+    }
+    count = be32(buf + x + 1);
+    g = strings_end(c, x + 5, count, &found);
+    if (!((uint64_t)found < count && count <= MAX_EXEC_COUNT)) {
+        if (c->memo[S_I(g)] == STATUS_CLEAN || count > MAX_EXEC_COUNT) {
+            take_cut(c, x, -1, g);
+            return;
+        }
+    }
+    k = first_cut(c, x, found, &y);
+    take_cut(c, x, k, k >= 0 ? y : g);
+}
+
+/* tokenwalk._Search._index_cut: the cut at x, just after the NUL with index j */
+static void index_cut(ctx_t *c, size_t j, size_t x)
+{
+    int good = g_follower[c->buf[x]] && c->memo[S_I(x)] == STATUS_CLEAN;
+    c->next_clean[j] = good ? j : c->next_clean[j + 1];
+    c->subject_cuts[j] = c->subject_cuts[j + 1] + (good && c->subj[S_I(x)] >= 0);
+}
+
+static void search_prepare(ctx_t *c, size_t start)
+{
+    const uint8_t *buf = c->buf;
+    size_t len = c->end - start + 1, p = start;
+    c->sbase = start;
+    c->nnul = 0;
+    while (p < c->end) {
+        const uint8_t *nul = memchr(buf + p, 0, c->end - p);
+        if (!nul)
+            break;
+        if (c->nnul == c->nul_cap)
+            c->nuls = grow(c, c->nuls, &c->nul_cap, c->nnul + 1, sizeof(size_t));
+        c->nuls[c->nnul++] = (size_t)(nul - buf);
+        p = (size_t)(nul - buf) + 1;
+    }
+    if (len > c->memo_cap) {
+        size_t cap = c->memo_cap ? c->memo_cap : 256;
+        while (cap < len)
+            cap *= 2;
+        free(c->memo);
+        free(c->cut);
+        free(c->subj);
+        free(c->guess);
+        c->memo = NULL;
+        c->cut = NULL;
+        c->subj = NULL;
+        c->guess = NULL;
+        c->memo_cap = 0;
+        c->memo = malloc(cap * sizeof *c->memo);
+        c->cut = malloc(cap * sizeof *c->cut);
+        c->subj = malloc(cap * sizeof *c->subj);
+        c->guess = malloc(cap);
+        if (!c->memo || !c->cut || !c->subj || !c->guess)
+            longjmp(c->oom, 1);
+        c->memo_cap = cap;
+    }
+    if (c->nnul + 1 > c->idx_cap) {
+        size_t cap = c->idx_cap ? c->idx_cap : 256;
+        while (cap < c->nnul + 1)
+            cap *= 2;
+        free(c->next_clean);
+        free(c->subject_cuts);
+        c->next_clean = NULL;
+        c->subject_cuts = NULL;
+        c->idx_cap = 0;
+        c->next_clean = malloc(cap * sizeof *c->next_clean);
+        c->subject_cuts = malloc(cap * sizeof *c->subject_cuts);
+        if (!c->next_clean || !c->subject_cuts)
+            longjmp(c->oom, 1);
+        c->idx_cap = cap;
+    }
+    memset(c->guess, 0, len);
+    memset(c->cut, 0xFF, len * sizeof *c->cut);      /* -1: no decision (not an exec token) */
+}
+
+static void search(ctx_t *c, size_t start)
+{
+    const uint8_t *buf = c->buf;
+    size_t end = c->end, x, n;
+    int64_t j;
+    search_prepare(c, start);
+    n = c->nnul;
+    c->next_clean[n] = n;
+    c->subject_cuts[n] = 0;
+    c->memo[S_I(end)] = STATUS_CLEAN;
+    c->subj[S_I(end)] = -1;
+    j = (int64_t)n - 1;
+    if (j >= 0 && c->nuls[j] == end - 1) {   /* the cut after it would be the trailer */
+        c->next_clean[j] = n;
+        c->subject_cuts[j] = 0;
+        j--;
+    }
+    for (x = end; x-- > start;) {
+        uint8_t tid = buf[x];
+        size_t i = S_I(x);
+        c->subj[i] = -1;
+        if (tid == 0x3C || tid == 0x3D) {
+            decide_strings(c, x);
+        } else if (!g_known[tid]) {
+            c->memo[i] = STATUS_FAIL(x, BSM_R_UNKNOWN_TOKEN);
+        } else {
+            size_t nx = search_next(c, x);
+            if (!nx) {
+                c->memo[i] = STATUS_FAIL(x, BSM_R_BAD_TOKEN);
+            } else {
+                c->memo[i] = c->memo[S_I(nx)];
+                c->subj[i] = g_subject[tid] ? (int64_t)x : c->subj[S_I(nx)];
+            }
+        }
+        if (j >= 0 && c->nuls[j] + 1 == x) {
+            index_cut(c, (size_t)j, x);
+            j--;
+        }
+    }
+    c->searched = 1;
+}
+
+/* tokenwalk._greedy_walk from the first exec strings token: is the cut search needed? */
+static int needs_search(ctx_t *c, size_t p)
 {
     const uint8_t *buf = c->buf;
     size_t end = c->end;
     while (p < end) {
-        uint64_t m = c->memo[p - c->base];
-        uint8_t tid;
+        uint8_t tid = buf[p];
         size_t nx;
-        if (m)
-            return m;
-        vis_push(c, p);
-        tid = buf[p];
         if (!g_known[tid])
-            return STATUS_FAIL(p, BSM_R_UNKNOWN_TOKEN);
+            return 1;
         if (tid == 0x3C || tid == 0x3D) {
-            nx = rd_strings(buf, p + 1, end, &fr->count, &fr->nstr);
+            uint64_t count;
+            size_t nstr;
+            nx = rd_strings(buf, p + 1, end, c->nul_end, &count, &nstr);
+            if (!nx || ((uint64_t)nstr < count && count <= MAX_EXEC_COUNT))
+                return 1;
+        } else {
+            nx = token_next(buf, p, end, c->nul_end);
             if (!nx)
-                return STATUS_FAIL(p, BSM_R_BAD_TOKEN);
-            fr->s = p;
-            fr->g = nx;
-            fr->stage = ST_START;
-            fr->gst = 0;
-            fr->k = -1;
-            fr->cut = 0;
-            return 0;
+                return 1;
         }
-        nx = token_next(buf, p, end);
-        if (!nx)
-            return STATUS_FAIL(p, BSM_R_BAD_TOKEN);
         p = nx;
     }
-    return STATUS_CLEAN;
-}
-
-/* Advance frame f given the status r of the position it last asked for (ignored at ST_START).
- * Returns 0 with *want set when it needs the status of another position, else its result
- * (and sets f->k to the chosen cut, -1 for the greedy parse). */
-static uint64_t frame_step(ctx_t *c, frame_t *f, uint64_t r, size_t *want)
-{
-    const uint8_t *buf = c->buf;
-    for (;;) {
-        size_t x;
-        switch (f->stage) {
-        case ST_START:
-            if (f->nstr < f->count && f->count <= MAX_EXEC_COUNT) {
-                f->stage = ST_CUTS;
-                goto next_cut;
-            }
-            f->stage = ST_GREEDY;
-            x = f->g;
-            goto request;
-        case ST_GREEDY:
-            f->gst = r;
-            if (r == STATUS_CLEAN || f->count > MAX_EXEC_COUNT) {
-                f->k = -1;
-                return r;
-            }
-            f->stage = ST_CUTS;
-            goto next_cut;
-        case ST_CUTS:
-            if (r == STATUS_CLEAN)
-                return r;          /* f->k is the cut */
-            goto next_cut;
-        default: /* ST_GREEDY_AFTER */
-            f->k = -1;
-            return r;
-        }
-    next_cut:
-        for (;;) {
-            f->k++;
-            if ((size_t)f->k >= f->nstr) {
-                f->k = -1;
-                if (f->gst)
-                    return f->gst;
-                f->stage = ST_GREEDY_AFTER;
-                x = f->g;
-                goto request;
-            }
-            if (f->k == 0) {
-                f->cut = f->s + 5;
-            } else {
-                const uint8_t *nul = memchr(buf + f->cut, 0, c->end - f->cut);
-                f->cut = (size_t)(nul - buf) + 1;
-            }
-            if (g_follower[buf[f->cut]])
-                break;
-        }
-        x = f->cut;
-    request:
-        if (x >= c->end) {
-            r = STATUS_CLEAN;
-            continue;
-        }
-        if (c->memo[x - c->base]) {
-            r = c->memo[x - c->base];
-            continue;
-        }
-        *want = x;
-        return 0;
-    }
-}
-
-/* a frame reached its result: memoise it for s and every position that led to s */
-static uint64_t frame_done(ctx_t *c, uint64_t r)
-{
-    frame_t *f = &c->frames[c->nframes - 1];
-    c->choice[f->s - c->base] = f->k;
-    vis_flush(c, f->vis_base, r);
-    c->nframes--;
-    return r;
-}
-
-static uint64_t status_of(ctx_t *c, size_t p)
-{
-    size_t want = p;
-    if (p >= c->end)
-        return STATUS_CLEAN;
-    if (c->memo[p - c->base])
-        return c->memo[p - c->base];
-    for (;;) {
-        frame_t fr;
-        size_t vb = c->nvis;
-        uint64_t r = scan(c, want, &fr);
-        if (r == 0) {
-            frame_t *f;
-            if (c->nframes == c->frames_cap)
-                c->frames = grow(c, c->frames, &c->frames_cap, c->nframes + 1, sizeof(frame_t));
-            f = &c->frames[c->nframes++];
-            *f = fr;
-            f->vis_base = vb;
-            r = frame_step(c, f, 0, &want);
-            if (r == 0)
-                continue;
-            r = frame_done(c, r);
-        } else {
-            vis_flush(c, vb, r);
-        }
-        /* hand r to the frames waiting for it */
-        for (;;) {
-            if (c->nframes == 0)
-                return r;
-            r = frame_step(c, &c->frames[c->nframes - 1], r, &want);
-            if (r == 0)
-                break;
-            r = frame_done(c, r);
-        }
-    }
-}
-
-static void memo_prepare(ctx_t *c)
-{
-    size_t len = c->end - c->base + 1;
-    if (len > c->memo_cap) {
-        size_t cap = c->memo_cap;
-        uint64_t *m;
-        int64_t *ch;
-        if (!cap)
-            cap = 256;
-        while (cap < len)
-            cap *= 2;
-        m = realloc(c->memo, cap * sizeof *m);
-        if (!m)
-            longjmp(c->oom, 1);
-        c->memo = m;
-        ch = realloc(c->choice, cap * sizeof *ch);
-        if (!ch)
-            longjmp(c->oom, 1);
-        c->choice = ch;
-        c->memo_cap = cap;
-    }
-    memset(c->memo, 0, len * sizeof *c->memo);
-    c->memo_ready = 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1020,15 +1077,47 @@ static void put_ids_host(ctx_t *c, row_t *row, int first, const uint8_t *t, uint
     }
 }
 
-/* Walk the record body, filling the row (decode.walk + decode._row). Returns the token count
- * (header and trailer included) and the damage status (0: none). */
-static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage)
+/* The exec strings token at p on the walk: its count, the strings kept and the position after
+ * it (0: it does not fit). Decides at the first one whether the cut search is needed. */
+static size_t walk_strings(ctx_t *c, size_t p, uint64_t *count, size_t *kept, size_t *guessed)
+{
+    const uint8_t *buf = c->buf;
+    size_t found, g;
+    int64_t k;
+    if (!c->decided) {
+        c->decided = 1;
+        if (needs_search(c, p))
+            search(c, p);
+    }
+    if (!c->searched)
+        return rd_strings(buf, p + 1, c->end, c->nul_end, count, kept);
+    if (c->end - p < 5)
+        return 0;
+    *count = be32(buf + p + 1);
+    g = strings_end(c, p + 5, *count, &found);
+    k = c->cut[S_I(p)];
+    if (c->guess[S_I(p)] && *guessed == (size_t)-1)
+        *guessed = p;
+    if (k < 0) {
+        *kept = found;
+        return g;
+    }
+    *kept = (size_t)k;
+    return k ? c->nuls[lower_bound(c->nuls, c->nnul, p + 5) + (size_t)k - 1] + 1 : p + 5;
+}
+
+/* Walk the record body, filling the row (tokenwalk.walk_record + rows.record_row). Returns the
+ * token count (header and trailer included), the damage status (0: none) and the offset of an
+ * exec strings token whose cut was a guess ((size_t)-1: none). */
+static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage,
+                          size_t *guessed)
 {
     const uint8_t *buf = c->buf;
     size_t end = c->end, p = c->base, ntok = 2;
     bsm_result *res = c->res;
     bsm_column *cols = res->cols;
     *damage = 0;
+    *guessed = (size_t)-1;
     while (p < end) {
         uint8_t tid = buf[p];
         const uint8_t *t = buf + p;
@@ -1039,26 +1128,12 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
         }
         if (tid == 0x3C || tid == 0x3D) {
             uint64_t count;
-            size_t nstr, g;
-            int64_t k;
+            size_t nstr;
             int ci = tid == 0x3C ? C_EXEC_ARGV : C_EXEC_ENV;
-            g = rd_strings(buf, p + 1, end, &count, &nstr);
-            if (!g) {
+            nx = walk_strings(c, p, &count, &nstr, guessed);
+            if (!nx) {
                 *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
                 break;
-            }
-            if (!c->memo_ready)
-                memo_prepare(c);
-            status_of(c, p);
-            k = c->choice[p - c->base];
-            if (k >= 0) {
-                size_t i;
-                nx = p + 5;
-                for (i = 0; i < (size_t)k; i++)
-                    nx = (size_t)((const uint8_t *)memchr(buf + nx, 0, end - nx) - buf) + 1;
-                nstr = (size_t)k;
-            } else {
-                nx = g;
             }
             if (!RO(ci)) {
                 RO(ci) = 1;
@@ -1070,7 +1145,7 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
             p = nx;
             continue;
         }
-        nx = token_next(buf, p, end);
+        nx = c->searched ? search_next(c, p) : token_next(buf, p, end, c->nul_end);
         if (!nx) {
             *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
             break;
@@ -1350,10 +1425,10 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, 
     uint32_t atype = 0;
     const uint8_t *host = NULL;
     uint16_t event;
-    int has_time;
+    int has_time, reason;
     int64_t t = 0;
     row_t rw, *row = &rw;
-    size_t ntok;
+    size_t ntok, guessed;
 
     c->res->records_seen++;
     /* the header token (_parse_header) */
@@ -1406,7 +1481,7 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, 
     event = be16(buf + p + 6);
     if (opts && opts->events && !(opts->events[event >> 3] & (1u << (event & 7))))
         return;
-    has_time = sec < MAX_SEC && msec <= 0xFFFFFFFFu;
+    has_time = sec <= MAX_TIME_SEC && msec <= 999;
     if (has_time)
         t = (int64_t)(sec * 1000 + msec);
     if (opts && (opts->has_since || opts->has_until)) {
@@ -1436,18 +1511,35 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, 
 
     c->base = body;
     c->end = end;
-    c->memo_ready = 0;
-    ntok = emit_tokens(c, row, event, &damage);
-    RV(C_TOKEN_COUNT) = ntok > 0xFFFF ? 0xFFFF : ntok;
+    c->decided = c->searched = 0;
+    c->nul_end = end;
+    while (c->nul_end > body && buf[c->nul_end - 1])
+        c->nul_end--;
+    ntok = emit_tokens(c, row, event, &damage, &guessed);
+    RV(C_TOKEN_COUNT) = ntok > MAX_TOKEN_COUNT ? MAX_TOKEN_COUNT : ntok;
     RO(C_TOKEN_COUNT) = 1;
+    /* decode._flags: errors rows in this order; the damage column takes the first of the walk's
+     * damage, an ambiguous cut, a bad time, too many tokens and a repaired size */
+    reason = repaired ? BSM_R_REPAIRED_SIZE : -1;
+    if (ntok > MAX_TOKEN_COUNT)
+        reason = BSM_R_TOO_MANY_TOKENS;
+    if (!has_time) {
+        add_error(c, p, size, BSM_R_BAD_TIME);
+        reason = BSM_R_BAD_TIME;
+    }
+    if (guessed != (size_t)-1) {
+        add_error(c, guessed, end - guessed, BSM_R_AMBIGUOUS_CUT);
+        reason = BSM_R_AMBIGUOUS_CUT;
+    }
     if (damage) {
         size_t off = STATUS_POS(damage);
-        int reason = STATUS_REASON(damage);
+        reason = STATUS_REASON(damage);
         add_error(c, off, end - off, reason);
+    }
+    if (ntok > MAX_TOKEN_COUNT)
+        add_error(c, p, size, BSM_R_TOO_MANY_TOKENS);
+    if (reason >= 0) {
         put_raw(c, C_DAMAGE, REASONS[reason], strlen(REASONS[reason]));
-        RO(C_DAMAGE) = 1;
-    } else if (repaired) {
-        put_raw(c, C_DAMAGE, REASONS[BSM_R_REPAIRED_SIZE], strlen(REASONS[BSM_R_REPAIRED_SIZE]));
         RO(C_DAMAGE) = 1;
     }
     finish_row(c, row);
@@ -1569,9 +1661,12 @@ void bsm_free(bsm_result *res)
 static void ctx_release(ctx_t *c)
 {
     free(c->memo);
-    free(c->choice);
-    free(c->visited);
-    free(c->frames);
+    free(c->subj);
+    free(c->cut);
+    free(c->guess);
+    free(c->nuls);
+    free(c->next_clean);
+    free(c->subject_cuts);
 }
 
 static void *zalloc(ctx_t *c, size_t size)
@@ -1594,7 +1689,7 @@ static void *xalloc(ctx_t *c, size_t size)
 static void decode_all(ctx_t *c, const bsm_options *opts)
 {
     const uint8_t *buf = c->buf;
-    size_t n = c->n, pos = 0, est;
+    size_t n = c->n, pos = 0, est, scanned_from = 1, next_valid = 0;
     bsm_result *res = c->res;
     int i;
 
@@ -1635,7 +1730,7 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
         }
     }
 
-    /* decode.frame */
+    /* decode.frame; resync never rescans: no valid start lies in [scanned_from, next_valid) */
     while (pos < n) {
         uint8_t b = buf[pos];
         int reason;
@@ -1649,7 +1744,11 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
                 pos += size;
                 continue;
             }
-            q = resync(buf, pos + 1, n);
+            if (!(scanned_from <= pos + 1 && pos + 1 <= next_valid)) {
+                scanned_from = pos + 1;
+                next_valid = resync(buf, pos + 1, n);
+            }
+            q = next_valid;
             size = trailer_frame(buf, pos, q);
             if (size) {
                 add_error(c, pos, size, BSM_R_REPAIRED_SIZE);
@@ -1671,7 +1770,11 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
         } else {
             reason = BSM_R_GARBAGE;
         }
-        q = resync(buf, pos + 1, n);
+        if (!(scanned_from <= pos + 1 && pos + 1 <= next_valid)) {
+            scanned_from = pos + 1;
+            next_valid = resync(buf, pos + 1, n);
+        }
+        q = next_valid;
         add_error(c, pos, q - pos, reason);
         pos = q;
     }

@@ -3,8 +3,8 @@
  *
  * Plain C99, no Python headers. bsm_decode() frames a BSM trail held in memory, walks the
  * tokens of every record and fills one row per record into column buffers, exactly as the
- * pure-Python reference (forensics/decode.py) does. forensics/cdecode.py turns the buffers
- * into Arrow arrays and one Polars frame (schema.CORE).
+ * pure-Python reference (forensics/bsm/decode.py) does. forensics/bsm/cdecode.py turns the
+ * buffers into Arrow arrays and one Polars frame (schema.CORE).
  *
  * Column buffers (all growable, never NULL after a successful decode):
  *   BSM_FIXED   values: nrows * width bytes (native-endian integers), valid: nrows bytes (0/1)
@@ -41,7 +41,10 @@ extern "C" {
 #define BSM_R_UNKNOWN_TOKEN 5
 #define BSM_R_BAD_TOKEN 6
 #define BSM_R_REPAIRED_SIZE 7
-#define BSM_NREASONS 8
+#define BSM_R_BAD_TIME 8
+#define BSM_R_AMBIGUOUS_CUT 9
+#define BSM_R_TOO_MANY_TOKENS 10
+#define BSM_NREASONS 11
 
 typedef struct bsm_column {
     const char *name;
