@@ -11,10 +11,14 @@
 
 from __future__ import annotations
 
-from .audit import Audit, load, scan
+from typing import TYPE_CHECKING
+
 from .errors import (BackendError, CollectionError, KnoxError, SelectionError, TableError,
                      TimeError)
 from .tables import Tables
+
+if TYPE_CHECKING:
+    from .audit import Audit, load, scan
 
 __version__ = "0.1.0"
 
@@ -33,8 +37,21 @@ __all__ = [
 ]
 
 
+#: Imported on first use, so that `knox-report praudit` starts without Polars.
+_LAZY = {"Audit": "audit", "load": "audit", "scan": "audit"}
+
+
 def __getattr__(name: str):
     if name == "backend":
-        from .bsm.backends import choose
+        from .bsm.choice import choose
         return choose()
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'forensics' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -31,12 +31,13 @@ from functools import cached_property
 import plistlib
 import re
 from pathlib import Path
-from typing import NamedTuple
-
-import polars as pl
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import TableError
 from .text import decode_bytes
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["TableError", "EventTable", "ClassTable", "Users", "Tables", "bsm_errno"]
 
@@ -309,6 +310,8 @@ class EventTable:
 
     def frame(self, classes: ClassTable | None = None) -> pl.DataFrame:
         """One row per distinct event number, for joining onto the records frame."""
+        import polars as pl        # here, not at the top: praudit reads tables without Polars
+
         classes = classes if classes is not None else self.classes
         numbers = sorted(self._first)
         masks = [self.class_mask(n) for n in numbers]

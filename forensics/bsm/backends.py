@@ -1,50 +1,21 @@
-"""The one place the decoder backend is chosen.
-
-``KNOX_REPORT_BACKEND=c|python`` (or ``backend=`` in the API) picks one; without either, the C
-core runs when it was built at install and the pure-Python decoder otherwise. Asking for ``c``
-when it is not built is an error, never a silent fallback.
-"""
+"""Decoding one trail with the chosen backend (``choice.py`` chooses): the C core or the
+pure-Python decoder, both giving the same ``Result``."""
 
 from __future__ import annotations
 
 import gc
 import itertools
-import os
+
 import polars as pl
 import pyarrow as pa
 
 from . import decode as pydecode
+from .choice import VALID, c_available, choose
 from .rows import columns
 from ..errors import BackendError
 from ..schema import CORE, UTC_MS, Result
 
 __all__ = ["VALID", "BackendError", "choose", "c_available", "decode_records", "Result"]
-
-VALID = ("c", "python")
-
-
-def c_available() -> bool:
-    try:
-        from . import _cbsm  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def choose(name: str | None = None) -> str:
-    """The backend to run: ``name``, else $KNOX_REPORT_BACKEND, else c when built."""
-    if name is None:
-        name = os.environ.get("KNOX_REPORT_BACKEND") or None
-    if name is None:
-        return "c" if c_available() else "python"
-    name = name.strip().lower()
-    if name not in VALID:
-        raise BackendError(f"unknown backend {name!r}: valid backends are {', '.join(VALID)}")
-    if name == "c" and not c_available():
-        raise BackendError("the C backend was asked for but is not built "
-                           "(install with a C compiler, or use KNOX_REPORT_BACKEND=python)")
-    return name
-
 
 def _arrow_column(name: str, values: list) -> pa.Array:
     """One core column from Python values, through Arrow (much faster for nested lists)."""

@@ -1,39 +1,53 @@
 """The ``knox-report`` command.
 
-``knox-report PATH... [selection]`` is the main job; ``praudit``, ``reduce`` are subcommands.
-A first argument that is not a subcommand name is a path, so the main job needs no verb.
-User mistakes print one line and exit non-zero; they never show a traceback.
+``knox-report PATH... [selection]`` is the main job; ``praudit``, ``reduce`` and ``export`` are
+subcommands, imported only when named (``praudit`` starts without Polars). A first argument
+that is not a subcommand name is a path, so the main job needs no verb. User mistakes print one
+line and exit non-zero; so does anything unexpected (``--debug`` shows its traceback).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
 import time
 
 import click
-import polars as pl
 
+from ..bsm.choice import VALID as BACKENDS
 from ..errors import KnoxError
-from ..audit import load
-from ..bsm import backends
-from ..collection import timewords
 from .options import click_options
-from ..report import summary
 
 __all__ = ["main", "cli"]
 
 _OBJECT = re.compile(r"^(file|pid|msgqid|semid|shmid|sock)=")
 
 
+#: Subcommands, imported when named: ``praudit`` must not pay for Polars.
+_LAZY = {"praudit": ("praudit", "praudit"), "reduce": ("reduce", "reduce")}
+
+
 class _Cli(click.Group):
     """A group whose default command is ``report``: ``knox-report PATH...``."""
 
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if args and args[0] not in self.list_commands(ctx) and args[0] not in (
+                "--help", "-h", "--version"):
             args = ["report", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *_LAZY})
+
+    def get_command(self, ctx, name):
+        if name in _LAZY and name not in self.commands:
+            import importlib
+            module, attr = _LAZY[name]
+            self.add_command(getattr(importlib.import_module(f"{__package__}.{module}"), attr),
+                             name)
+        return self.commands.get(name)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,13 +72,15 @@ def cli() -> None:
 @click.option("--force", is_flag=True,
               help="Overwrite the report file even if it is not a knox-report report.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no lines on the terminal.")
-@click.option("--backend", type=click.Choice(backends.VALID), default=None,
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Decoder backend (default: $KNOX_REPORT_BACKEND, else c when built).")
 @click_options(object_short=False)
 @click.pass_context
 def report(ctx, paths, outputs, text, force, quiet, backend, **options) -> None:
     """Read trails, /var/audit folders or archives; write one self-contained HTML report."""
-    from ..report import html, sections
+    from ..audit import load
+    from ..collection import timewords
+    from ..report import html, sections, summary
     from . import inputs, page
     from .progress import Progress
 
@@ -136,19 +152,36 @@ def _version() -> str:
         return __version__
 
 
-def _mount() -> None:
-    from .praudit import praudit
-    from .reduce import reduce
-
-    cli.add_command(praudit, "praudit")
-    cli.add_command(reduce, "reduce")
-
-
 def main(argv: list[str] | None = None) -> int:
-    _mount()
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("KNOX_REPORT_DEBUG"))
+    args = [a for a in args if a != "--debug"]
     try:
-        code = cli.main(args=argv, prog_name="knox-report", standalone_mode=False,
-                        obj={"argv": list(sys.argv[1:] if argv is None else argv)})
+        return _run(args)
+    except KnoxError as err:
+        if debug:
+            raise
+        click.echo(f"knox-report: {err}", err=True)
+        return 2
+    except MemoryError:
+        if debug:
+            raise
+        click.echo("knox-report: out of memory; select less (--since/--until, -m, -u) or "
+                   "read fewer files at once", err=True)
+        return 1
+    except Exception as err:       # noqa: BLE001 - never a traceback for a user
+        if debug:
+            raise
+        first = (str(err).splitlines() or [""])[0][:300]
+        click.echo(f"knox-report: internal error: {type(err).__name__}: {first} "
+                   "(run again with --debug for the traceback)", err=True)
+        return 1
+
+
+def _run(args: list[str]) -> int:
+    try:
+        code = cli.main(args=args, prog_name="knox-report", standalone_mode=False,
+                        obj={"argv": args})
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.Abort:
@@ -157,9 +190,6 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as err:
         err.show()
         return err.exit_code
-    except KnoxError as err:
-        click.echo(f"knox-report: {err}", err=True)
-        return 2
     except BrokenPipeError:
         return 0
     except OSError as err:

@@ -182,7 +182,7 @@ def _port(text: str) -> int:
 
 
 def _address(text: str, whole: str) -> str:
-    from ..bsm.decode import format_ip4, format_ip6
+    from ..bsm.addresses import format_ip4, format_ip6
     try:
         packed = ipaddress.ip_address(text).packed
     except ValueError:

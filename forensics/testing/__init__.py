@@ -1,2 +1,4 @@
-"""The project's own evidence: named scenario trails and the demo /var/audit folder, written by
-the trail writer (``python -m forensics.testing tests/fixtures`` regenerates tests/fixtures)."""
+"""The project's own evidence, written by the trail writer: the story builder (``story``), the
+scenes it tells (``scenes``), the named scenario trails (``scenarios``), the demo /var/audit
+folder (``demo``) and hostile inputs for the robustness suite (``hostile``).
+``python -m forensics.testing`` regenerates tests/fixtures."""

@@ -13,8 +13,9 @@ import os
 import struct
 from typing import Callable, NamedTuple
 
-from ..decode import frame, walk_record
+from ..framing import frame
 from ..tokens import HEADER_IDS, TOKENS, TRAILER, TokenError
+from ..tokenwalk import walk_record
 from ...tables import EventTable, Users
 from ...text import encode_text
 from .clock import Clock

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 
-from ..decode import format_ip6
+from ..addresses import format_ip6
 from ...tables import bsm_errno
 
 __all__ = ["signed32", "signed64", "hashx", "mem", "nonul", "ip4", "ip6", "ip_ex", "uuid",
