@@ -15,6 +15,9 @@ from .cells import Refs
 
 __all__ = ["Finder", "record_key"]
 
+_OFFSET = re.compile(r":(\d+)(?!\d)")
+_NAME_CHAR = re.compile(r"[\w./-]")
+
 
 def record_key(source: str, offset: int) -> str:
     """The record's id in the page (``rec-KEY``): stable across runs and renderers."""
@@ -37,21 +40,39 @@ class Finder:
             names[path] = path
         self.names = names
         self.short = {p: n for n, p in names.items() if n != p}
-        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        self._pattern = (re.compile(rf"(?<![\w./-])({alternatives}):(\d+)") if names else None)
+        # Names are evidence (a member name may be megabytes long): never compiled into a
+        # pattern. Each ``:digits`` in a text is checked against the names of each length.
+        self._lengths = sorted({len(n) for n in names}, reverse=True)
+
+    def _name_before(self, text: str, colon: int) -> str | None:
+        """The longest known name ending at ``colon`` and starting at a word boundary."""
+        for size in self._lengths:
+            start = colon - size
+            if start < 0:
+                continue
+            name = text[start:colon]
+            if name in self.names and (start == 0 or not _NAME_CHAR.match(text[start - 1])):
+                return name
+        return None
 
     def refs(self, text: str | None) -> Refs:
         """``text`` split into plain parts and references."""
         if not text:
             return Refs(())
-        if self._pattern is None:
+        if not self.names:
             return Refs(((text, None),))
         parts: list[tuple[str, tuple[str, int] | None]] = []
         at = 0
-        for hit in self._pattern.finditer(text):
-            if hit.start() > at:
-                parts.append((text[at:hit.start()], None))
-            parts.append((hit.group(0), (self.names[hit.group(1)], int(hit.group(2)))))
+        for hit in _OFFSET.finditer(text):
+            if hit.start() < at:
+                continue
+            name = self._name_before(text, hit.start())
+            if name is None:
+                continue
+            start = hit.start() - len(name)
+            if start > at:
+                parts.append((text[at:start], None))
+            parts.append((text[start:hit.end()], (self.names[name], int(hit.group(1)))))
             at = hit.end()
         if at < len(text):
             parts.append((text[at:], None))
