@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable, Iterable
 from .bsm import backends
 from .collection import trails
 from .collection.selection import Selection
+from .bsm.stream import pieces
 from .window import to_ms
 
 __all__ = ["reduce", "ReduceStats", "Input", "collect_inputs", "FRAMING_DAMAGE"]
@@ -99,7 +100,6 @@ def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
     ``until`` an extra half-open window applied before the selection (``-v`` does not
     invert it). ``warn`` receives one line per problem (damage skipped, unreadable input).
     """
-    from .pipeline import derive_records
     from .tables import Tables
 
     if tables is None:
@@ -120,34 +120,61 @@ def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
     since_ms, until_ms = _intersect(window, selection.window_ms())
     events = selection.prefilter().get("events")
     with_file_tokens = selection.keeps_file_tokens() and window == (None, None)
+    plan = _Plan(backend, tables, expr, since_ms, until_ms, events, with_file_tokens)
 
     for item in items:
         stats.inputs += 1
+        if item.trail is None:              # stdin: each piece as it arrives
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            for base, piece in pieces(stream):
+                _select(piece, base, item.display, plan, stats, out, say)
+                flush = getattr(out, "flush", None)
+                if flush is not None:
+                    flush()
+            continue
         buf, error = item.read(stdin)
         if error is not None:
             stats.read_errors += 1
             say(f"{error} (the {len(buf)} bytes before the damage were used)")
-        result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
-                                         events=events)
-        stats.records_read += result.records_seen
-        frame = derive_records(result.records, item.display, tables)
-        every = frame
-        if expr is not None:
-            frame = frame.filter(expr)
-        spans = _spans(frame)
-        stats.records_written += len(spans)
-        if with_file_tokens and result.file_tokens:
-            # Without a window or event pre-check every record was decoded, so the bytes that
-            # are neither a record nor damage are exactly the bare file tokens.
-            spans.extend(_gaps(_spans(every) + [(o, n) for o, n, _ in result.errors], len(buf)))
-            stats.file_tokens_written += result.file_tokens
-        spans.sort()
-        view = memoryview(buf)
-        for offset, end in _runs(spans):
-            out.write(view[offset:end])
-            stats.bytes_written += end - offset
-        _report_damage(item.display, result.errors, stats, say)
+        _select(buf, 0, item.display, plan, stats, out, say)
     return stats
+
+
+@dataclass(frozen=True)
+class _Plan:
+    backend: str
+    tables: object
+    expr: object
+    since_ms: int | None
+    until_ms: int | None
+    events: frozenset | None
+    with_file_tokens: bool
+
+
+def _select(buf, base: int, display: str, plan: _Plan, stats: ReduceStats, out, say) -> None:
+    """Decode one buffer (a file, or a piece of stdin at ``base``), write its selected records."""
+    from .pipeline import derive_records
+
+    result = backends.decode_records(buf, plan.backend, since_ms=plan.since_ms,
+                                     until_ms=plan.until_ms, events=plan.events)
+    stats.records_read += result.records_seen
+    frame = derive_records(result.records, display, plan.tables)
+    every = frame
+    if plan.expr is not None:
+        frame = frame.filter(plan.expr)
+    spans = _spans(frame)
+    stats.records_written += len(spans)
+    if plan.with_file_tokens and result.file_tokens:
+        # Without a window or event pre-check every record was decoded, so the bytes that
+        # are neither a record nor damage are exactly the bare file tokens.
+        spans.extend(_gaps(_spans(every) + [(o, n) for o, n, _ in result.errors], len(buf)))
+        stats.file_tokens_written += result.file_tokens
+    spans.sort()
+    view = memoryview(buf)
+    for offset, end in _runs(spans):
+        out.write(view[offset:end])
+        stats.bytes_written += end - offset
+    _report_damage(display, [(o + base, n, r) for o, n, r in result.errors], stats, say)
 
 
 def _spans(frame) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ import sys
 import click
 
 from ..bsm.praudit import Renderer
+from ..bsm.stream import pieces
 from ..errors import TableError
 from ..tables import EventTable, Users
 
@@ -109,6 +110,11 @@ def _run(renderer: Renderer, paths) -> int:
     status = 0
     renderer.begin()
     for path in paths:
+        if path == "-":                      # a pipe: print records as they arrive
+            for base, piece in pieces(sys.stdin.buffer):
+                renderer.trail(piece, "<stdin>", base)
+                getattr(sys.stdout, "buffer", sys.stdout).flush()
+            continue
         try:
             data = _read(path)
         except OSError as exc:

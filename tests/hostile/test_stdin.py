@@ -19,7 +19,6 @@ def _open_pipe(data: bytes) -> tuple[int, int]:
     return read, write
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: praudit/reduce read all of stdin first")
 @pytest.mark.parametrize("command", ["praudit", "reduce"])
 def test_stdin_is_streamed(command):
     read, write = _open_pipe(hostile.good_trail(count=40))

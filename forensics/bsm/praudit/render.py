@@ -69,6 +69,7 @@ class Renderer:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._label = self._labels()
+        self._base = 0
 
     # -- output -------------------------------------------------------------------------------
 
@@ -153,8 +154,10 @@ class Renderer:
 
     # -- records ------------------------------------------------------------------------------
 
-    def trail(self, buf, source: str = "<stdin>") -> Summary:
-        """Render every record and file token of one trail held in ``buf``."""
+    def trail(self, buf, source: str = "<stdin>", base: int = 0) -> Summary:
+        """Render every record and file token of one trail held in ``buf``; ``base``: the
+        offset of ``buf`` in its input (a piece of a stream), for the offsets reported."""
+        self._base = base
         records = files = spans = damaged = 0
         end_nl = b"\n"
         for item in frame(buf):
@@ -162,7 +165,7 @@ class Renderer:
                 records += 1
                 if item.reason:
                     damaged += item.length
-                    self._say(source, f"record at offset {item.offset}: {item.reason} (its header "
+                    self._say(source, f"record at offset {item.offset + base}: {item.reason} (its header "
                                       f"size is wrong; framed by its trailer: {item.length} bytes)")
                 self._record(buf, item.offset, item.offset + item.length, source, True)
             elif item.kind == "file":
@@ -177,7 +180,7 @@ class Renderer:
                 if self._lenient(buf, item, source):
                     records += 1
                 else:
-                    self._say(source, f"skipped {item.length} bytes at offset {item.offset}: "
+                    self._say(source, f"skipped {item.length} bytes at offset {item.offset + base}: "
                                       f"{item.reason}")
         self.flush()
         return Summary(records, files, spans, damaged)
@@ -192,7 +195,7 @@ class Renderer:
             _parse(buf, p, n)
         except TokenError:
             return False
-        self._say(source, f"record at offset {p} ({n - p} bytes) has no valid trailer "
+        self._say(source, f"record at offset {p + self._base} ({n - p} bytes) has no valid trailer "
                           f"({item.reason}); printed as far as its tokens parse")
         self._record(buf, p, n, source, False)
         return True
@@ -208,13 +211,14 @@ class Renderer:
         try:
             tid, values, body = _parse(buf, p, end)
         except TokenError:
-            self._say(source, f"skipped {n - p} bytes at offset {p}: bad record header")
+            self._say(source, f"skipped {n - p} bytes at offset {p + self._base}: bad record header")
             return
         sep = self._sep()
         parts = [self._token(tid, values), sep]
         tokens, damage, guessed = walk_record(buf, body, end)
         if guessed is not None:
-            self._say(source, f"record at offset {p}: the exec strings at offset {guessed} can be "
+            self._say(source, f"record at offset {p + self._base}: the exec strings at offset "
+                              f"{guessed + self._base} can be "
                               f"cut more than one way and another cut gives another subject; "
                               f"printed as the first clean cut (ambiguous exec cut)")
         closed = False
@@ -227,7 +231,8 @@ class Renderer:
             bad = buf[off]
             what = f"unknown token id 0x{bad:02x}" if reason == "unknown token" else \
                 f"token 0x{bad:02x} does not fit its layout"
-            self._say(source, f"record at offset {p}: {what} at offset {off}; "
+            self._say(source, f"record at offset {p + self._base}: {what} at offset "
+                              f"{off + self._base}; "
                               f"{end - off - 1} bytes after it printed as unknown")
             parts.append(self._unknown(bad, bytes(buf[off + 1:end])))
             parts.append(sep)
