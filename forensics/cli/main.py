@@ -19,6 +19,7 @@ import click
 from ..bsm.choice import VALID as BACKENDS
 from ..errors import KnoxError
 from .options import click_options
+from .terminal import line
 
 __all__ = ["main", "cli"]
 
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     except KnoxError as err:
         if debug:
             raise
-        click.echo(f"knox-report: {err}", err=True)
+        click.echo(f"knox-report: {line(err)}", err=True)
         return 2
     except MemoryError:
         if debug:
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         first = (str(err).splitlines() or [""])[0][:300]
-        click.echo(f"knox-report: internal error: {type(err).__name__}: {first} "
+        click.echo(f"knox-report: internal error: {type(err).__name__}: {line(first)} "
                    "(run again with --debug for the traceback)", err=True)
         return 1
 
@@ -193,7 +194,7 @@ def _run(args: list[str]) -> int:
     except BrokenPipeError:
         return 0
     except OSError as err:
-        click.echo(f"knox-report: {err.filename or ''}: {err.strerror or err}", err=True)
+        click.echo(f"knox-report: {line(err.filename or '')}: {err.strerror or err}", err=True)
         return 1
     return code if isinstance(code, int) else 0
 

@@ -21,6 +21,7 @@ import click
 from ..bsm.praudit import Renderer
 from ..bsm.stream import pieces
 from ..errors import TableError
+from .terminal import line as terminal_line
 from ..tables import EventTable, Users
 
 __all__ = ["praudit"]
@@ -85,13 +86,13 @@ def praudit(ctx, oneline, numeric, raw, short, xml, delim, partial, passwd, grou
         if passwd or group_file or dslocal:
             users = Users.from_files(passwd=passwd, group=group_file, dslocal=dslocal)
     except TableError as exc:
-        click.echo(f"knox-report praudit: {exc}", err=True)
+        click.echo(f"knox-report praudit: {terminal_line(exc)}", err=True)
         ctx.exit(1)
 
     def warn(line: str) -> None:
         renderer.flush()
         out.flush()
-        click.echo(line, err=True)
+        click.echo(terminal_line(line), err=True)
 
     out = getattr(sys.stdout, "buffer", sys.stdout)
     renderer = Renderer(out, oneline=oneline, numeric=numeric, raw=raw, short=short, xml=xml,
@@ -119,7 +120,8 @@ def _run(renderer: Renderer, paths) -> int:
             data = _read(path)
         except OSError as exc:
             renderer.flush()
-            click.echo(f"knox-report praudit: {path}: {exc.strerror or exc}", err=True)
+            click.echo(f"knox-report praudit: {terminal_line(path)}: {exc.strerror or exc}",
+                       err=True)
             status = 1
             continue
         try:

@@ -15,6 +15,7 @@ import click
 from ..bsm import backends
 from ..collection import selection as filters, timewords
 from .options import click_options
+from .terminal import line as terminal_line
 from ..errors import CollectionError, TableError
 from ..reduce import collect_inputs, reduce as run_reduce
 from ..tables import ClassTable, EventTable, Users
@@ -48,7 +49,7 @@ def load_tables(audit_event=None, audit_class=None, passwd=None, group=None, dsl
 
 
 def _fail(ctx, message: str, code: int):
-    click.echo(f"{PROG}: {message}", err=True)
+    click.echo(f"{PROG}: {terminal_line(message)}", err=True)
     ctx.exit(code)
 
 
@@ -76,7 +77,7 @@ def reduce(ctx, files, output, backend, quiet, since, until, tz, audit_event, au
     """
     def warn(line: str) -> None:
         if not quiet:
-            click.echo(f"{PROG}: warning: {line}", err=True)
+            click.echo(f"{PROG}: warning: {terminal_line(line)}", err=True)
 
     try:
         backend = backends.choose(backend)

@@ -21,3 +21,20 @@ def test_names_from_evidence_are_shown_inert(tmp_path, mode):
     assert run.rc == 0
     if mode == "--text":
         assert "52;c;cHduZWQ=" in run.stdout                  # shown, made visible, not dropped
+
+
+def test_the_reports_own_lines_and_errors_are_inert(tmp_path):
+    ev = hostile.control_evidence(tmp_path)
+    run = clean(knox(ev["audit"], "--passwd", ev["passwd"], "--group", ev["group"],
+                     "--audit-event", ev["audit_event"], seconds=20))
+    assert run.rc == 0
+
+
+def test_a_link_target_in_an_error_is_inert(tmp_path):
+    import os
+
+    link = tmp_path / "trail"
+    os.symlink("\x1b[2J\x1b]52;c;cHduZWQ=\x07gone", link)
+    run = clean(knox(link, seconds=20))
+    assert run.rc == 2
+    assert "\\x1b" in run.stderr
