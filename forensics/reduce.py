@@ -1,10 +1,18 @@
 """``knox-report reduce``: auditreduce's selection, written back as a trail.
 
-:func:`reduce` decodes each input, selects records with a :class:`forensics.filters.Selection`
-(plus an optional ``--since/--until`` window) and writes the **raw bytes** of the selected
-records to ``out``, in input order: inputs are concatenated in the order given and never
-sorted or merged, as auditreduce does. Bare ``file`` tokens are copied only when no option
-is given (or, inverted, with ``-v`` and some other option), as auditreduce does.
+:func:`reduce` selects the records of each input with a :class:`forensics.filters.Selection`
+(plus an optional ``--since/--until`` window) and writes their **raw bytes** to ``out``, in
+input order: inputs are concatenated in the order given and never sorted or merged, as
+auditreduce does. Bare ``file`` tokens are copied only when no option is given (or,
+inverted, with ``-v`` and some other option), as auditreduce does.
+
+Two paths give the same bytes. With the C core, the selection runs inside the C walk
+(:mod:`forensics.bsm.cselect`): a plain trail file is memory-mapped and framed in
+record-aligned ranges whose pages are dropped once written, stdin in the pieces
+:mod:`forensics.bsm.stream` cuts, and only the byte spans of the selected records come back
+(no frame, no Polars). Otherwise (the Python backend, ``sock=``, ``-z``, or a regex outside the
+subset where POSIX and Rust regexes agree) each input is decoded into the records frame and
+filtered with ``Selection.expr()``, the reference.
 
 Unlike auditreduce, every record is examined (header32_ex/header64 records, subject32_ex /
 subject64 subjects, process*_ex targets, return64 tokens) and reading goes on after damage:
@@ -15,15 +23,17 @@ the decoder resyncs to the next valid record, and the skipped bytes are reported
 
 from __future__ import annotations
 
+import mmap
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Callable, Iterable
 
-from .bsm import backends
-from .collection import trails
+from .bsm.choice import choose
+from .collection import files as trail_files, trails
+from .collection.files import FsSource
 from .collection.selection import Selection
-from .bsm.stream import pieces
 from .window import to_ms
 
 __all__ = ["reduce", "ReduceStats", "Input", "collect_inputs", "FRAMING_DAMAGE"]
@@ -31,6 +41,9 @@ __all__ = ["reduce", "ReduceStats", "Input", "collect_inputs", "FRAMING_DAMAGE"]
 #: Damage reasons for bytes that belong to no record (they are not copied to the output).
 FRAMING_DAMAGE = frozenset({"garbage", "truncated record", "bad record size", "bad trailer",
                             "truncated file token"})
+#: A mapped trail is selected this many bytes at a time (then its pages are dropped).
+MAP_RANGE = 16 << 20
+_IOV_MAX = 1024
 
 
 @dataclass
@@ -92,19 +105,20 @@ def _intersect(a: tuple, b: tuple) -> tuple:
 def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
            tables=None, since: datetime | None = None, until: datetime | None = None,
            backend: str | None = None, stdin: BinaryIO | None = None,
-           warn: Callable[[str], None] | None = None) -> ReduceStats:
+           warn: Callable[[str], None] | None = None, fast: bool = True) -> ReduceStats:
     """Write the raw bytes of the selected records of ``paths`` to ``out``, in input order.
 
     ``paths`` are paths ('-' = ``stdin``) or :class:`Input` from :func:`collect_inputs`;
     ``tables`` a :class:`forensics.audit.Tables` (bundled tables when None); ``since`` /
     ``until`` an extra half-open window applied before the selection (``-v`` does not
     invert it). ``warn`` receives one line per problem (damage skipped, unreadable input).
+    ``fast=False`` selects on the records frame even when the C walk could (the reference).
     """
     from .tables import Tables
 
     if tables is None:
         tables = Tables.from_files()
-    backend = backends.choose(backend)
+    backend = choose(backend)
     stats = ReduceStats()
 
     def say(line: str) -> None:
@@ -115,44 +129,178 @@ def reduce(paths: Iterable[str | Input], selection: Selection, out: BinaryIO, *,
     items: list[Input] = []
     for p in paths:
         items.extend([p] if isinstance(p, Input) else collect_inputs([p], say))
-    expr = selection.expr()
     window = (to_ms(since), to_ms(until))
     since_ms, until_ms = _intersect(window, selection.window_ms())
     events = selection.prefilter().get("events")
     with_file_tokens = selection.keeps_file_tokens() and window == (None, None)
-    plan = _Plan(backend, tables, expr, since_ms, until_ms, events, with_file_tokens)
-
-    for item in items:
-        stats.inputs += 1
-        if item.trail is None:              # stdin: each piece as it arrives
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            for base, piece in pieces(stream):
-                _select(piece, base, item.display, plan, stats, out, say)
-                flush = getattr(out, "flush", None)
-                if flush is not None:
-                    flush()
-            continue
-        buf, error = item.read(stdin)
-        if error is not None:
-            stats.read_errors += 1
-            say(f"{error} (the {len(buf)} bytes before the damage were used)")
-        _select(buf, 0, item.display, plan, stats, out, say)
+    plan = _Plan(backend, tables, selection, since_ms, until_ms, events, with_file_tokens)
+    if fast and backend == "c":
+        plan.program = _program(selection, tables)
+    try:
+        for item in items:
+            stats.inputs += 1
+            _one_input(item, plan, stats, out, say, stdin)
+    finally:
+        if plan.program is not None:
+            plan.program.close()
     return stats
 
 
-@dataclass(frozen=True)
+def _program(selection: Selection, tables):
+    """The selection compiled for the C walk, or None when only the frame path can run it."""
+    try:
+        from .bsm import cselect
+    except ImportError:
+        return None
+    if not cselect.supported(selection):
+        return None
+    try:
+        return cselect.Program(selection, tables)
+    except ValueError:          # a regex the C library refuses: the frame path runs it
+        return None
+
+
 class _Plan:
-    backend: str
-    tables: object
-    expr: object
-    since_ms: int | None
-    until_ms: int | None
-    events: frozenset | None
-    with_file_tokens: bool
+    """What every input of one run shares: the decoder's pre-checks and the selection."""
+
+    def __init__(self, backend, tables, selection, since_ms, until_ms, events, with_file_tokens):
+        self.backend, self.tables, self.selection = backend, tables, selection
+        self.since_ms, self.until_ms, self.events = since_ms, until_ms, events
+        self.with_file_tokens = with_file_tokens
+        self.program = None     # a cselect.Program: the selection runs in the C walk
+        self._expr = False
+
+    @property
+    def expr(self):
+        if self._expr is False:
+            self._expr = self.selection.expr()
+        return self._expr
+
+
+def _one_input(item: Input, plan: _Plan, stats: ReduceStats, out, say, stdin) -> None:
+    """Select from one input: stdin piece by piece, a plain file mapped, else read whole."""
+    select = _select_fast if plan.program is not None else _select
+    if item.trail is None:              # stdin: each piece as it arrives
+        from .bsm.stream import pieces
+
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        for base, piece in pieces(stream):
+            select(piece, base, item.display, plan, stats, out, say)
+            flush = getattr(out, "flush", None)
+            if flush is not None:
+                flush()
+        return
+    if plan.program is not None:
+        mapped = _map(item.trail)
+        if mapped is not None:
+            with mapped:
+                _select_mapped(mapped, item.display, plan, stats, out, say)
+            return
+    buf, error = item.read(stdin)
+    if error is not None:
+        stats.read_errors += 1
+        say(f"{error} (the {len(buf)} bytes before the damage were used)")
+    select(buf, 0, item.display, plan, stats, out, say)
+
+
+def _map(trail):
+    """A read-only memory map of a plain, uncompressed trail file (None: read it instead)."""
+    if trail.compression is not None or not isinstance(getattr(trail, "_source", None), FsSource):
+        return None
+    try:
+        with trail._source.open_raw() as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return None
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def _select_mapped(mm, display: str, plan: _Plan, stats: ReduceStats, out, say) -> None:
+    """Select from a mapped trail in record-aligned ranges; pages already done are dropped,
+    so memory stays bounded whatever the file's size."""
+    from .bsm import cselect
+
+    errors, pos, dropped = [], 0, 0
+    limit = trail_files.MAX_TRAIL_BYTES
+    if len(mm) > limit:                 # what reading it would keep, and say
+        stats.read_errors += 1
+        say(f"{display}: larger than the {limit}-byte ceiling of a trail; the first {limit} "
+            f"bytes are read (the {limit} bytes before the damage were used)")
+    view = memoryview(mm)[:limit]
+    n = len(view)
+    try:
+        while pos < n:
+            found = cselect.spans(view, plan.program, start=pos, stop=pos + MAP_RANGE,
+                                  since_ms=plan.since_ms, until_ms=plan.until_ms,
+                                  events=plan.events, copy_files=plan.with_file_tokens)
+            _write_found(found, view, stats, out)
+            errors.extend(found.errors)
+            if found.stopped <= pos:
+                break
+            pos = found.stopped
+            done = pos - pos % mmap.PAGESIZE
+            if hasattr(mm, "madvise") and done > dropped:
+                mm.madvise(mmap.MADV_DONTNEED, dropped, done - dropped)
+                dropped = done
+    finally:
+        view.release()
+    _report_damage(display, errors, stats, say)
+
+
+def _select_fast(buf, base: int, display: str, plan: _Plan, stats: ReduceStats, out,
+                 say) -> None:
+    """One buffer (a file read whole, or a piece of stdin at ``base``) through the C walk."""
+    from .bsm import cselect
+
+    found = cselect.spans(buf, plan.program, since_ms=plan.since_ms, until_ms=plan.until_ms,
+                          events=plan.events, copy_files=plan.with_file_tokens)
+    with memoryview(buf) as view:
+        _write_found(found, view, stats, out)
+    _report_damage(display, [(o + base, n, r) for o, n, r in found.errors], stats, say)
+
+
+def _write_found(found, view, stats: ReduceStats, out) -> None:
+    stats.records_read += found.records_seen
+    stats.records_written += found.selected
+    stats.file_tokens_written += found.selected_file_tokens
+    stats.bytes_written += sum(end - start for start, end in found.runs)
+    fd = _fileno(out)
+    if fd is None:
+        for start, end in found.runs:
+            out.write(view[start:end])
+        return
+    out.flush()                     # what is buffered goes first
+    runs = found.runs
+    for i in range(0, len(runs), _IOV_MAX):
+        _writev_all(fd, [view[start:end] for start, end in runs[i:i + _IOV_MAX]])
+
+
+def _fileno(out) -> int | None:
+    """The descriptor under ``out`` when gathered writes can go straight to it."""
+    if not hasattr(os, "writev"):
+        return None
+    try:
+        return out.fileno()
+    except (AttributeError, OSError, ValueError):      # io.UnsupportedOperation included
+        return None
+
+
+def _writev_all(fd: int, parts: list) -> None:
+    """Write every part, in order, with as few system calls as the descriptor allows."""
+    first = 0
+    while first < len(parts):
+        written = os.writev(fd, parts[first:first + _IOV_MAX])
+        while first < len(parts) and written >= len(parts[first]):
+            written -= len(parts[first])
+            first += 1
+        if written:
+            parts[first] = parts[first][written:]
 
 
 def _select(buf, base: int, display: str, plan: _Plan, stats: ReduceStats, out, say) -> None:
     """Decode one buffer (a file, or a piece of stdin at ``base``), write its selected records."""
+    from .bsm import backends
     from .pipeline import derive_records
 
     result = backends.decode_records(buf, plan.backend, since_ms=plan.since_ms,

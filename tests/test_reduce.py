@@ -16,6 +16,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from click.testing import CliRunner
 
 from forensics.bsm import writer as w
@@ -364,3 +365,272 @@ def test_reduce_api_reads_stdin(tmp_path):
     sel = Selection.from_options(tables=load_tables(), tz="UTC", event=["AUE_KILL"])
     reduce(["-"], sel, out, stdin=io.BytesIO(path.read_bytes()))
     assert out.getvalue() == recs[2]
+
+
+# ---------------------------------------------------------------------------------------------
+# the C walk's selection against the records frame's (the reference)
+
+import forensics.reduce as reduce_module  # noqa: E402
+from forensics.bsm.choice import c_available  # noqa: E402
+
+needs_c = pytest.mark.skipif(not c_available(), reason="the C core is not built")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _parity_trails() -> list[str]:
+    """Every trail of the shared fixtures and of the project's scenarios and demo."""
+    found = [*sorted((OPENBSM / "trail").glob("*.trail")),
+             *sorted((OPENBSM / "apple-openbsm21" / "trail").glob("*")),
+             *sorted((SHARED / "real").glob("*")),
+             *sorted((OPENBSM / "records").glob("*")),
+             *sorted((FIXTURES / "scenarios").glob("*.trail")),
+             *sorted((FIXTURES / "demo").glob("2*"))]
+    return [str(p) for p in found if p.is_file()]
+
+
+def _options_of(args: list[str]) -> list[str]:
+    """A golden case's options without its input files."""
+    return [a for a in args if not (a.startswith("trail/") or a.endswith(".trail"))]
+
+
+EXTRA_OPTIONS = [
+    [], ["-v"], ["-A"], ["-u", "501"], ["-u", "0", "-u", "501"], ["-e", "0"], ["-f", "20"],
+    ["-r", "501"], ["-g", "0"], ["-j", "1250"], ["-o", "pid=1"], ["-o", "msgqid=1"],
+    ["-o", "semid=3", "-o", "shmid=4"], ["-c", "ex"], ["-c", "+fc,-fd,^ex"], ["-c", "lo"],
+    ["-c", "-all"], ["-o", "file=/Users"], ["-o", "file=^/(bin|usr)/"],
+    ["-o", "file=~^/private,/"], ["--path", "a.*b"], ["-o", "file=[[:digit:]]{2}"],
+    ["-o", "file=^/[^/]+/[a-z]+$"], ["-o", "file="], ["-o", "file=.ssh|\\.plist$"],
+    ["-v", "-u", "501"], ["-v", "-o", "file=/Users"], ["-m", "AUE_EXECVE", "-u", "501"],
+    ["-v", "-m", "AUE_EXECVE"], ["-a", "20240316"], ["-b", "20240316120000"],
+    ["-d", "20240315"], ["-v", "-a", "20240316"],
+    ["--since", "2024-03-16T00:00:00Z", "-u", "501"],
+    ["--since", "2024-03-15T00:00:00Z", "--until", "2024-03-16T00:00:00Z", "-v", "-c", "fr"],
+]
+
+
+def _both(args: list[str], monkeypatch, input: bytes | None = None):
+    """(C walk result, records frame result) of one command line."""
+    fast = _run(args, "c", input=input)
+    with monkeypatch.context() as m:
+        m.setattr(reduce_module, "_program", lambda selection, tables: None)
+        frame = _run(args, "c", input=input)
+    return fast, frame
+
+
+def _same(fast, frame, codes=(0, 1)) -> None:
+    assert fast.exit_code == frame.exit_code and fast.exit_code in codes, fast.stderr
+    assert fast.stdout_bytes == frame.stdout_bytes
+    assert fast.stderr == frame.stderr
+
+
+@needs_c
+@needs_shared
+@pytest.mark.parametrize("options", [_options_of(c["args"]) for c in CASES.values()]
+                         + EXTRA_OPTIONS, ids=lambda o: " ".join(o) or "none")
+def test_c_walk_selects_as_the_frame_does(options, monkeypatch, parity_trail):
+    """Every golden case's options and more, on every fixture and scenario trail."""
+    monkeypatch.chdir(OPENBSM)
+    monkeypatch.setenv("TZ", "UTC")
+    _same(*_both([*options, str(parity_trail)], monkeypatch), codes=(0, 1, 64))
+
+
+@pytest.fixture(scope="module")
+def parity_trail(tmp_path_factory) -> Path:
+    """Every fixture and scenario trail in one file (one run per case instead of ~130)."""
+    path = tmp_path_factory.mktemp("parity") / "all.trail"
+    path.write_bytes(b"".join(Path(p).read_bytes() for p in _parity_trails()))
+    return path
+
+
+@needs_c
+@needs_shared
+def test_c_walk_on_many_inputs(monkeypatch):
+    monkeypatch.chdir(OPENBSM)
+    for options in (["-u", "501"], ["-v", "-o", "file=/Users"]):
+        _same(*_both([*options, *_parity_trails()], monkeypatch))
+
+
+@needs_c
+@needs_shared
+def test_c_walk_on_stdin(monkeypatch):
+    monkeypatch.chdir(OPENBSM)
+    data = b"".join(Path(p).read_bytes() for p in _parity_trails())
+    for options in (["-u", "501"], ["-o", "file=/Users"], [], ["-v", "-c", "fr"]):
+        _same(*_both([*options, "-"], monkeypatch, input=data))
+
+
+@needs_c
+def test_c_walk_takes_the_common_selections():
+    """-m, -u, -o file=, -c, times, ids and ipc run in the C walk; sock=, -z and regexes
+    outside the shared POSIX/Rust subset stay on the frame."""
+    from forensics.bsm import cselect
+
+    tables = load_tables()
+
+    def takes(**options) -> bool:
+        return cselect.supported(Selection.from_options(tables=tables, tz="UTC", **options))
+
+    assert takes(event=["AUE_EXECVE"]) and takes(auid=[501]) and takes(klass="ex")
+    assert takes(objects=["file=/Users", "file=~^/private,^/[^/]+/.*\\.plist$"])
+    assert takes(objects=["msgqid=1", "pid=3"], after="20240316", invert=True)
+    assert not takes(objects=["sock=443"])
+    assert not takes(zone="global")
+    assert takes(objects=["file=^/a.b", "file=é+|[^/]{2}$"])
+    assert not takes(objects=["file=\\d+"]) and not takes(objects=["file=(?i)/users"])
+    # a hand-built selection with values the C program cannot hold stays on the frame
+    assert not cselect.supported(Selection(events=frozenset({70000})))
+    assert not cselect.supported(Selection(users=(("auid", frozenset({1 << 40})),)))
+
+
+@needs_c
+@needs_shared
+@pytest.mark.parametrize("map_range", [1, 1000, 16 << 20])
+def test_c_walk_bounds_memory_on_a_mapped_trail(tmp_path, monkeypatch, map_range):
+    """A trail is selected in record-aligned ranges of the map (damage included): the output
+    and the warnings are the same whatever the range size."""
+    monkeypatch.chdir(OPENBSM)
+    monkeypatch.setattr(reduce_module, "MAP_RANGE", map_range)
+    damaged = [OPENBSM / "trail" / n for n in ("garbage-between-records.trail",
+                                               "starts-mid-record.trail", "crash-truncated.trail")]
+    data = b"".join(p.read_bytes() for p in [
+        *(FIXTURES / "scenarios" / n for n in ("sudo_over_ssh.trail", "su.trail")),
+        *(p for p in damaged if p.is_file())])
+    trail = tmp_path / "t.trail"
+    trail.write_bytes(data)
+    for options in (["-u", "501"], [], ["-v", "-m", "AUE_EXECVE"], ["-o", "file=/"]):
+        fast, frame = _both([*options, str(trail)], monkeypatch)
+        _same(fast, frame)
+        assert fast.exit_code == 0 and (fast.stdout_bytes or options == ["-o", "file=/"])
+
+
+@needs_c
+def test_c_walk_writes_to_a_file_descriptor(tmp_path):
+    """Output to a real file goes out in gathered writes; the bytes are the same."""
+    import io
+
+    tables = load_tables()
+    data = b"".join(p.read_bytes() for p in sorted((FIXTURES / "scenarios").glob("*.trail")))
+    trail = tmp_path / "t.trail"
+    trail.write_bytes(data)
+    sel = Selection.from_options(tables=tables, tz="UTC", objects=["file=^/(Users|bin)/"])
+    expected = io.BytesIO()
+    reduce([str(trail)], sel, expected, tables=tables, fast=False)
+    with open(tmp_path / "out.trail", "wb") as out:
+        out.write(b"head")          # buffered before the gathered writes: stays first
+        stats = reduce([str(trail)], sel, out, tables=tables, backend="c")
+    assert (tmp_path / "out.trail").read_bytes() == b"head" + expected.getvalue()
+    assert stats.bytes_written == len(expected.getvalue()) > 0
+
+
+# the regex subset: where a POSIX regex (C library, "C" locale) and a Rust regex (Polars) agree
+
+_PATTERN_ATOMS = ["a", "b", "/", ".", "\\.", "[ab]", "[^/]", "[[:digit:]]", "[a-c]", "(", ")",
+                  "|", "^", "$", "*", "+", "?", "{2}", "{1,3}", "é", "\\\\", "-", " ", "[^a]",
+                  "\u2603", "x", "[-a]", "[a-]", "{0}", "{2,}", ".+", "[^a-]", "\ueeff"]
+_TEXT_PIECES = ["a", "b", "/", ".", "\n", "\x00", "é", "\u2603", "1", "22", "ab", "\\", "c",
+                "\udcff", "\udcc3", "\ueeff", "-", "\U0001F600"]
+
+
+@needs_c
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_PATTERN_ATOMS), max_size=8),
+       st.lists(st.lists(st.sampled_from(_TEXT_PIECES), max_size=10), min_size=1, max_size=6))
+def test_posix_subset_matches_as_rust_does(atoms, texts):
+    import polars as pl
+    from forensics.bsm import cselect
+    from forensics.text import decode_bytes
+
+    pattern = "".join(atoms)
+    posix = cselect.posix_form(pattern)
+    if posix is None:
+        return
+    # every accepted pattern is a valid Rust regex (the reference never refuses it)
+    raws = ["".join(t).encode("utf-8", "surrogateescape") for t in texts]
+    strings = [decode_bytes(r) for r in raws]
+    rust = pl.Series(strings, dtype=pl.String).str.contains(pattern).to_list()
+    compiled = [cselect.Regexes([(pattern, False)]), cselect.Regexes([(pattern, True),
+                                                                       ("", False)])]
+    for raw, expected in zip(raws, rust):
+        text = cselect_text(raw)
+        assert compiled[0].decide(text) == expected, (pattern, raw)
+        assert compiled[1].decide(text) == (not expected), (pattern, raw)
+
+
+def cselect_text(raw: bytes) -> bytes:
+    from forensics.bsm.cdecode import text_map
+    return text_map(raw).encode("utf-8")
+
+
+@needs_c
+@needs_shared
+def test_c_walk_keeps_the_trail_size_ceiling(tmp_path, monkeypatch):
+    """A mapped trail over the size ceiling is cut where reading it would be, and said so."""
+    from forensics.collection import files
+
+    data = (FIXTURES / "scenarios" / "sudo_over_ssh.trail").read_bytes()
+    trail = tmp_path / "t.trail"
+    trail.write_bytes(data)
+    monkeypatch.chdir(OPENBSM)
+    monkeypatch.setattr(files, "MAX_TRAIL_BYTES", len(data) // 2)
+    fast, frame = _both(["-u", "501", str(trail)], monkeypatch)
+    _same(fast, frame)
+    assert fast.exit_code == 1 and "ceiling" in fast.stderr
+
+
+
+_IDS = st.lists(st.sampled_from([0, 1, 20, 80, 501, 502, 503, 4294967295]), max_size=2)
+_FILE_RES = ["/Users", "^/bin/", "~^/private", "\\.plist$", "^/[^/]+/[a-z]+$", "a.b", "^/$",
+             "^/(usr|bin|sbin)/.*", "[[:upper:]]", "é", ".+/.+", "\\d", "(?i)users"]
+
+
+@needs_c
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({}, optional={
+    "event": st.lists(st.sampled_from(["AUE_EXECVE", "AUE_OPEN_R", "AUE_EXIT", "AUE_FORK",
+                                       "AUE_CLOSE", "23", "6152"]), min_size=1, max_size=2),
+    "klass": st.sampled_from(["ex", "+fr", "-fw", "lo,^ex", "pc,+fc", "all,^-all", "fr,fw,fc"]),
+    "auid": _IDS, "euid": _IDS, "egid": _IDS, "ruid": _IDS, "rgid": _IDS,
+    "pid": st.lists(st.integers(0, 2000), max_size=2),
+    "objects": st.lists(st.one_of(
+        st.builds("file={}".format, st.sampled_from(_FILE_RES)),
+        st.builds("pid={}".format, st.integers(0, 2000)),
+        st.sampled_from(["msgqid=1", "semid=2", "shmid=3", "sock=443"])), max_size=3),
+    "after": st.sampled_from(["20240315", "20240315100000", "20240315133000"]),
+    "before": st.sampled_from(["20240315093000", "20240315120000", "20240317"]),
+    "invert": st.booleans(), "all": st.booleans(),
+}))
+def test_c_walk_matches_the_frame_on_random_selections(options):
+    """Random option combinations on the scenario and demo trails: both paths, same bytes."""
+    import io
+
+    tables = load_tables()
+    sel = Selection.from_options(tables=tables, tz="UTC", **options)
+    paths = [str(p) for p in sorted((FIXTURES / "scenarios").glob("*.trail"))]
+    paths += [str(p) for p in sorted((FIXTURES / "demo").glob("2*"))]
+    fast, frame = io.BytesIO(), io.BytesIO()
+    stats = reduce(paths, sel, fast, tables=tables, backend="c")
+    reference = reduce(paths, sel, frame, tables=tables, backend="c", fast=False)
+    assert fast.getvalue() == frame.getvalue()
+    assert stats == reference
+
+
+@needs_c
+def test_reduce_command_loads_no_frame_library(tmp_path):
+    """On the C walk, ``knox-report reduce`` imports neither Polars nor pyarrow nor numpy."""
+    import subprocess
+    import sys
+
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print(sorted(m for m in ('polars', 'pyarrow', 'numpy') "
+            "if m in sys.modules), file=sys.stderr))\n"
+            "from forensics.cli.main import main\n"
+            "sys.argv = ['knox-report', 'reduce', *sys.argv[1:]]\nmain()\n")
+    trail = str(FIXTURES / "scenarios" / "sudo_over_ssh.trail")
+    for options in (["-u", "501"], ["-m", "AUE_EXECVE", "-c", "+ex"], ["-o", "file=^/Users/"]):
+        out = subprocess.run([sys.executable, "-c", code, *options, "--output",
+                              str(tmp_path / "o.trail"), trail], capture_output=True, text=True,
+                             env={"PATH": "/usr/bin:/bin", "KNOX_REPORT_BACKEND": "c"})
+        assert out.returncode == 0, out.stderr
+        assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr

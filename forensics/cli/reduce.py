@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import click
 
-from ..bsm import backends
+from ..bsm import choice as backends
 from ..collection import selection as filters, timewords
 from .options import click_options
 from .terminal import line as terminal_line
-from ..errors import CollectionError, TableError
+from ..errors import BackendError, CollectionError, TableError
 from ..reduce import collect_inputs, reduce as run_reduce
 from ..tables import ClassTable, EventTable, Users
 
@@ -81,7 +81,7 @@ def reduce(ctx, files, output, backend, quiet, since, until, tz, audit_event, au
 
     try:
         backend = backends.choose(backend)
-    except backends.BackendError as exc:
+    except BackendError as exc:
         _fail(ctx, str(exc), EX_USAGE)
     try:
         tables = load_tables(audit_event, audit_class, passwd, group, dslocal)

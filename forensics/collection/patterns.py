@@ -10,10 +10,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from ..errors import SelectionError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["split_regexes", "glob_regex", "check_regex", "Socket"]
 
@@ -45,12 +47,24 @@ def split_regexes(value: str) -> list[tuple[str, bool]]:
 
 
 def check_regex(pattern: str, flag: str) -> None:
+    if _in_posix_subset(pattern):
+        return          # valid in Rust's syntax: no need to load Polars to ask
+    import polars as pl
+
     try:
         pl.select(pl.lit("", pl.String).str.contains(pattern))
     except pl.exceptions.PolarsError as exc:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip().startswith("error:")]
         why = lines[0][len("error:"):].strip() if lines else "invalid"
         raise SelectionError(f"{flag}: bad regular expression {pattern!r}: {why}") from None
+
+
+def _in_posix_subset(pattern: str) -> bool:
+    try:
+        from ..bsm.cselect import posix_form
+    except ImportError:         # the C core is not built
+        return False
+    return posix_form(pattern) is not None
 
 
 def _char(c: str) -> str:
@@ -157,6 +171,8 @@ class Socket:
         return cls(address=_address(v, v))
 
     def expr(self) -> pl.Expr:
+        import polars as pl
+
         if self.path is not None:
             return pl.col("socket_path") == self.path
         sides = []

@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from ..errors import SelectionError
 from .patterns import Socket, glob_regex, split_regexes
@@ -40,7 +39,8 @@ from .resolve import USER_OPTIONS, resolve_options
 
 __all__ = ["SelectionError", "Selection", "split_regexes", "glob_regex"]
 
-_UTC_MS = pl.Datetime("ms", "UTC")
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,14 @@ class Selection:
 
     def conditions(self) -> list[pl.Expr]:
         """One boolean expression per requested option (never null), before -v."""
+        import polars as pl     # here: ``reduce`` selects without Polars when it can
+
+        utc_ms = pl.Datetime("ms", "UTC")
         out: list[pl.Expr] = []
         if self.after_ms is not None:
-            out.append(pl.col("time") >= pl.lit(self.after_ms, pl.Int64).cast(_UTC_MS))
+            out.append(pl.col("time") >= pl.lit(self.after_ms, pl.Int64).cast(utc_ms))
         if self.before_ms is not None:
-            out.append(pl.col("time") < pl.lit(self.before_ms, pl.Int64).cast(_UTC_MS))
+            out.append(pl.col("time") < pl.lit(self.before_ms, pl.Int64).cast(utc_ms))
         if self.events is not None:
             out.append(pl.col("event").is_in(sorted(self.events)))
         if self.classes is not None:
@@ -122,6 +125,8 @@ class Selection:
 
     def expr(self) -> pl.Expr | None:
         """The selection over the records frame; None when every record is kept."""
+        import polars as pl
+
         conds = self.conditions()
         if not conds:
             return pl.lit(False) if self.invert else None
@@ -145,6 +150,8 @@ class Selection:
 
     @staticmethod
     def _class_expr(success: int, failure: int) -> pl.Expr:
+        import polars as pl
+
         mask = pl.col("event_class_mask")
 
         def hits(bits: int) -> pl.Expr:
@@ -156,6 +163,8 @@ class Selection:
         return hits(success | failure) & by_return
 
     def _user_expr(self) -> pl.Expr:
+        import polars as pl
+
         subject = pl.col("subject_token").is_not_null()
         process = pl.col("process_pid").is_not_null()
         s_match = p_match = pl.lit(True)
@@ -167,6 +176,8 @@ class Selection:
         return (subject | process) & (~subject | s_match) & (~process | p_match)
 
     def _path_expr(self) -> pl.Expr:
+        import polars as pl
+
         decision = None
         for regex, negated in self.paths:
             hit = pl.element().str.contains(regex)

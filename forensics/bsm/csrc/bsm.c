@@ -298,6 +298,13 @@ typedef struct {
     size_t *subject_cuts;  /* per NUL index: clean follower cuts from it on with a subject */
     size_t idx_cap;
     int64_t nulls[NCOLS];
+    /* bsm_reduce: the selector, its argument, whether bare file tokens are copied, and the
+     * path tokens of the record being walked */
+    bsm_selector select;
+    void *select_arg;
+    int copy_files;
+    size_t *paths;
+    size_t npaths, path_cap;
     size_t nstage;                      /* staged rows */
     uint64_t stage_v[NCOLS * BLOCK];
     uint8_t stage_ok[NCOLS * BLOCK];
@@ -1416,57 +1423,52 @@ static void finish_row(ctx_t *c, row_t *row)
         flush_rows(c);
 }
 
-static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, int repaired)
+/* the header token of the record at p (_parse_header); 0 (and a "bad token" error) when it
+ * does not fit */
+typedef struct {
+    size_t body, end;          /* body start, trailer offset */
+    uint16_t event;
+    int has_time;
+    int64_t t;
+    uint32_t atype;
+    const uint8_t *host;
+} header_t;
+
+static int read_header(ctx_t *c, size_t p, size_t size, header_t *h)
 {
     const uint8_t *buf = c->buf;
-    size_t end = p + size - 7, body;
     uint8_t hid = buf[p];
-    uint64_t sec, msec, damage;
-    uint32_t atype = 0;
-    const uint8_t *host = NULL;
-    uint16_t event;
-    int has_time, reason;
-    int64_t t = 0;
-    row_t rw, *row = &rw;
-    size_t ntok, guessed;
-
-    c->res->records_seen++;
-    /* the header token (_parse_header) */
+    uint64_t sec, msec;
+    h->end = p + size - 7;
+    h->atype = 0;
+    h->host = NULL;
     switch (hid) {
     case 0x14:
-        body = p + 18;
+        h->body = p + 18;
         sec = be32(buf + p + 10);
         msec = be32(buf + p + 14);
         break;
     case 0x74:
-        if (end - (p + 1) < 25) {
-            add_error(c, p, size, BSM_R_BAD_TOKEN);
-            return;
-        }
-        body = p + 26;
+        if (h->end - (p + 1) < 25)
+            goto bad;
+        h->body = p + 26;
         sec = be64(buf + p + 10);
         msec = be64(buf + p + 18);
         break;
     default: { /* 0x15, 0x79: atype then 4/16 address bytes (other types: none) */
         size_t q, tail = hid == 0x15 ? 8 : 16;
-        if (end - (p + 1) < 13) {
-            add_error(c, p, size, BSM_R_BAD_TOKEN);
-            return;
-        }
-        atype = be32(buf + p + 10);
+        if (h->end - (p + 1) < 13)
+            goto bad;
+        h->atype = be32(buf + p + 10);
         q = p + 14;
-        if (atype == 4 || atype == 16) {
-            if (end - q < atype) {
-                add_error(c, p, size, BSM_R_BAD_TOKEN);
-                return;
-            }
-            host = buf + q;
-            q += atype;
+        if (h->atype == 4 || h->atype == 16) {
+            if (h->end - q < h->atype)
+                goto bad;
+            h->host = buf + q;
+            q += h->atype;
         }
-        if (end - q < tail) {
-            add_error(c, p, size, BSM_R_BAD_TOKEN);
-            return;
-        }
+        if (h->end - q < tail)
+            goto bad;
         if (hid == 0x15) {
             sec = be32(buf + q);
             msec = be32(buf + q + 4);
@@ -1474,75 +1476,264 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, 
             sec = be64(buf + q);
             msec = be64(buf + q + 8);
         }
-        body = q + tail;
+        h->body = q + tail;
         break;
     }
     }
-    event = be16(buf + p + 6);
-    if (opts && opts->events && !(opts->events[event >> 3] & (1u << (event & 7))))
-        return;
-    has_time = sec <= MAX_TIME_SEC && msec <= 999;
-    if (has_time)
-        t = (int64_t)(sec * 1000 + msec);
+    h->event = be16(buf + p + 6);
+    h->has_time = sec <= MAX_TIME_SEC && msec <= 999;
+    h->t = h->has_time ? (int64_t)(sec * 1000 + msec) : 0;
+    return 1;
+bad:
+    add_error(c, p, size, BSM_R_BAD_TOKEN);
+    return 0;
+}
+
+/* the decoder's pre-checks at the header: the event set and the time window */
+static int header_wanted(const bsm_options *opts, const header_t *h)
+{
+    if (opts && opts->events && !(opts->events[h->event >> 3] & (1u << (h->event & 7))))
+        return 0;
     if (opts && (opts->has_since || opts->has_until)) {
-        if (!has_time || (opts->has_since && t < opts->since_ms) ||
-            (opts->has_until && t >= opts->until_ms))
-            return;
+        if (!h->has_time || (opts->has_since && h->t < opts->since_ms) ||
+            (opts->has_until && h->t >= opts->until_ms))
+            return 0;
     }
+    return 1;
+}
 
-    row->v = c->stage_v + c->nstage;
-    row->ok = c->stage_ok + c->nstage;
-    RV(C_OFFSET) = p;
-    RV(C_LENGTH) = size;
-    RV(C_EVENT) = event;
-    RV(C_MODIFIER) = be16(buf + p + 8);
-    RV(C_VERSION) = buf[p + 5];
-    RV(C_HEADER_TOKEN) = hid;
-    RO(C_OFFSET) = RO(C_LENGTH) = RO(C_EVENT) = RO(C_MODIFIER) = 1;
-    RO(C_VERSION) = RO(C_HEADER_TOKEN) = 1;
-    if (has_time) {
-        RV(C_TIME) = (uint64_t)t;
-        RO(C_TIME) = 1;
-    }
-    if (host)
-        RO(C_HOST) = (uint8_t)put_addr(c, C_HOST, atype, host);
-    /* the lists are never null, except exec_argv / exec_env */
-    RO(C_PATHS) = RO(C_ARGS) = RO(C_TEXT) = 1;
-
-    c->base = body;
-    c->end = end;
+/* set up the walk of the record body [body, end) */
+static void walk_begin(ctx_t *c, const header_t *h)
+{
+    c->base = h->body;
+    c->end = h->end;
     c->decided = c->searched = 0;
-    c->nul_end = end;
-    while (c->nul_end > body && buf[c->nul_end - 1])
+    c->nul_end = h->end;
+    while (c->nul_end > h->body && c->buf[c->nul_end - 1])
         c->nul_end--;
-    ntok = emit_tokens(c, row, event, &damage, &guessed);
-    RV(C_TOKEN_COUNT) = ntok > MAX_TOKEN_COUNT ? MAX_TOKEN_COUNT : ntok;
-    RO(C_TOKEN_COUNT) = 1;
-    /* decode._flags: errors rows in this order; the damage column takes the first of the walk's
-     * damage, an ambiguous cut, a bad time, too many tokens and a repaired size */
-    reason = repaired ? BSM_R_REPAIRED_SIZE : -1;
+}
+
+/* decode._flags: the errors of a walked record, in this order; returns the damage column's
+ * reason (-1: none): the first of the walk's damage, an ambiguous cut, a bad time, too many
+ * tokens and a repaired size */
+static int record_damage(ctx_t *c, size_t p, size_t size, const header_t *h, int repaired,
+                         size_t ntok, uint64_t damage, size_t guessed)
+{
+    int reason = repaired ? BSM_R_REPAIRED_SIZE : -1;
     if (ntok > MAX_TOKEN_COUNT)
         reason = BSM_R_TOO_MANY_TOKENS;
-    if (!has_time) {
+    if (!h->has_time) {
         add_error(c, p, size, BSM_R_BAD_TIME);
         reason = BSM_R_BAD_TIME;
     }
     if (guessed != (size_t)-1) {
-        add_error(c, guessed, end - guessed, BSM_R_AMBIGUOUS_CUT);
+        add_error(c, guessed, h->end - guessed, BSM_R_AMBIGUOUS_CUT);
         reason = BSM_R_AMBIGUOUS_CUT;
     }
     if (damage) {
         size_t off = STATUS_POS(damage);
         reason = STATUS_REASON(damage);
-        add_error(c, off, end - off, reason);
+        add_error(c, off, h->end - off, reason);
     }
     if (ntok > MAX_TOKEN_COUNT)
         add_error(c, p, size, BSM_R_TOO_MANY_TOKENS);
+    return reason;
+}
+
+static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, int repaired)
+{
+    const uint8_t *buf = c->buf;
+    header_t h;
+    int reason;
+    row_t rw, *row = &rw;
+    size_t ntok, guessed;
+    uint64_t damage;
+
+    c->res->records_seen++;
+    if (!read_header(c, p, size, &h) || !header_wanted(opts, &h))
+        return;
+
+    row->v = c->stage_v + c->nstage;
+    row->ok = c->stage_ok + c->nstage;
+    RV(C_OFFSET) = p;
+    RV(C_LENGTH) = size;
+    RV(C_EVENT) = h.event;
+    RV(C_MODIFIER) = be16(buf + p + 8);
+    RV(C_VERSION) = buf[p + 5];
+    RV(C_HEADER_TOKEN) = buf[p];
+    RO(C_OFFSET) = RO(C_LENGTH) = RO(C_EVENT) = RO(C_MODIFIER) = 1;
+    RO(C_VERSION) = RO(C_HEADER_TOKEN) = 1;
+    if (h.has_time) {
+        RV(C_TIME) = (uint64_t)h.t;
+        RO(C_TIME) = 1;
+    }
+    if (h.host)
+        RO(C_HOST) = (uint8_t)put_addr(c, C_HOST, h.atype, h.host);
+    /* the lists are never null, except exec_argv / exec_env */
+    RO(C_PATHS) = RO(C_ARGS) = RO(C_TEXT) = 1;
+
+    walk_begin(c, &h);
+    ntok = emit_tokens(c, row, h.event, &damage, &guessed);
+    RV(C_TOKEN_COUNT) = ntok > MAX_TOKEN_COUNT ? MAX_TOKEN_COUNT : ntok;
+    RO(C_TOKEN_COUNT) = 1;
+    reason = record_damage(c, p, size, &h, repaired, ntok, damage, guessed);
     if (reason >= 0) {
         put_raw(c, C_DAMAGE, REASONS[reason], strlen(REASONS[reason]));
         RO(C_DAMAGE) = 1;
     }
     finish_row(c, row);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* bsm_reduce: the selection evaluated in the walk, the selected byte spans as output */
+
+/* append [off, off+len) to the spans, joined to the last one when contiguous */
+static void add_span(ctx_t *c, size_t off, size_t len, int file_token)
+{
+    bsm_result *res = c->res;
+    size_t i = (size_t)res->nspans;
+    if (file_token)
+        res->selected_file_tokens++;
+    else
+        res->selected++;
+    if (i && res->span_end[i - 1] == off) {
+        res->span_end[i - 1] = off + len;
+        return;
+    }
+    if (i == res->span_cap) {
+        size_t cap = res->span_cap ? res->span_cap * 2 : 256;
+        void *q = realloc(res->span_start, cap * sizeof(uint64_t));
+        if (!q)
+            longjmp(c->oom, 1);
+        res->span_start = q;
+        q = realloc(res->span_end, cap * sizeof(uint64_t));
+        if (!q)
+            longjmp(c->oom, 1);
+        res->span_end = q;
+        res->span_cap = cap;
+    }
+    res->span_start[i] = off;
+    res->span_end[i] = off + len;
+    res->nspans++;
+}
+
+/* the first subject or process token's ids: auid euid egid ruid rgid pid */
+static void take_ids(uint32_t *ids, const uint8_t *t)
+{
+    int i;
+    for (i = 0; i < 6; i++)
+        ids[i] = be32(t + 1 + 4 * i);
+}
+
+/* emit_tokens for a selection: the same walk (and damage), keeping only what the selection
+ * reads (the first subject, process, return and ipc tokens, every path token) */
+static size_t scan_tokens(ctx_t *c, bsm_fields *f, uint64_t *damage, size_t *guessed)
+{
+    const uint8_t *buf = c->buf;
+    size_t end = c->end, p = c->base, ntok = 2;
+    *damage = 0;
+    *guessed = (size_t)-1;
+    c->npaths = 0;
+    while (p < end) {
+        uint8_t tid = buf[p];
+        const uint8_t *t = buf + p;
+        size_t nx;
+        if (!g_known[tid]) {
+            *damage = STATUS_FAIL(p, BSM_R_UNKNOWN_TOKEN);
+            break;
+        }
+        if (tid == 0x3C || tid == 0x3D) {
+            uint64_t count;
+            size_t nstr;
+            nx = walk_strings(c, p, &count, &nstr, guessed);
+            if (!nx) {
+                *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
+                break;
+            }
+            ntok++;
+            p = nx;
+            continue;
+        }
+        nx = c->searched ? search_next(c, p) : token_next(buf, p, end, c->nul_end);
+        if (!nx) {
+            *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
+            break;
+        }
+        ntok++;
+        switch (tid) {
+        case 0x23: /* path */
+            if (c->npaths == c->path_cap)
+                c->paths = grow(c, c->paths, &c->path_cap, c->npaths + 1, sizeof(size_t));
+            c->paths[c->npaths++] = p + 1;
+            break;
+        case 0x24: case 0x75: case 0x7A: case 0x7C: /* subjects */
+            if (!f->has_subject) {
+                f->has_subject = 1;
+                take_ids(f->subject, t);
+            }
+            break;
+        case 0x26: case 0x77: case 0x7B: case 0x7D: /* processes */
+            if (!f->has_process) {
+                f->has_process = 1;
+                take_ids(f->process, t);
+            }
+            break;
+        case 0x27: case 0x72: /* return32, return64 */
+            if (!f->has_return) {
+                f->has_return = 1;
+                f->success = t[1] == 0;
+            }
+            break;
+        case 0x22: /* ipc */
+            if (!f->has_ipc) {
+                f->has_ipc = 1;
+                f->ipc_type = t[1];
+                f->ipc_id = be32(t + 2);
+            }
+            break;
+        default:
+            break;
+        }
+        p = nx;
+    }
+    f->npaths = c->npaths;
+    f->paths = c->paths;
+    return ntok;
+}
+
+/* do_record for a selection: the same pre-checks, walk and errors; the record's span is kept
+ * when the selector says so */
+static void do_select(ctx_t *c, const bsm_options *opts, size_t p, size_t size, int repaired)
+{
+    header_t h;
+    bsm_fields f;
+    size_t ntok, guessed;
+    uint64_t damage;
+    int keep;
+
+    c->res->records_seen++;
+    if (!read_header(c, p, size, &h) || !header_wanted(opts, &h))
+        return;
+    memset(&f, 0, sizeof f);
+    f.event = h.event;
+    f.has_time = h.has_time;
+    f.time = h.t;
+    walk_begin(c, &h);
+    ntok = scan_tokens(c, &f, &damage, &guessed);
+    record_damage(c, p, size, &h, repaired, ntok, damage, guessed);
+    keep = c->select(c->select_arg, c->buf, &f);
+    if (keep < 0)
+        longjmp(c->oom, 1);
+    if (keep)
+        add_span(c, p, size, 0);
+}
+
+static void record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, int repaired)
+{
+    if (c->select)
+        do_select(c, opts, p, size, repaired);
+    else
+        do_record(c, opts, p, size, repaired);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1655,11 +1846,14 @@ void bsm_free(bsm_result *res)
     free(res->err_offset);
     free(res->err_length);
     free(res->err_reason);
+    free(res->span_start);
+    free(res->span_end);
     free(res);
 }
 
 static void ctx_release(ctx_t *c)
 {
+    free(c->paths);
     free(c->memo);
     free(c->subj);
     free(c->cut);
@@ -1686,10 +1880,9 @@ static void *xalloc(ctx_t *c, size_t size)
     return p;
 }
 
-static void decode_all(ctx_t *c, const bsm_options *opts)
+static void alloc_columns(ctx_t *c)
 {
-    const uint8_t *buf = c->buf;
-    size_t n = c->n, pos = 0, est, scanned_from = 1, next_valid = 0;
+    size_t n = c->n, est;
     bsm_result *res = c->res;
     int i;
 
@@ -1701,10 +1894,6 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
     if (est > ((size_t)1 << 24))
         est = (size_t)1 << 24;
     res->row_cap = 64 + est;
-    res->err_cap = 16;
-    res->err_offset = zalloc(c, res->err_cap * sizeof(uint64_t));
-    res->err_length = zalloc(c, res->err_cap * sizeof(uint64_t));
-    res->err_reason = zalloc(c, res->err_cap);
     for (i = 0; i < NCOLS; i++) {
         bsm_column *col = &res->cols[i];
         col->name = COLDEFS[i].name;
@@ -1729,9 +1918,28 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
             col->arg_value = xalloc(c, col->child_cap * sizeof(uint64_t));
         }
     }
+}
+
+static void alloc_errors(ctx_t *c)
+{
+    bsm_result *res = c->res;
+    res->err_cap = 16;
+    res->err_offset = zalloc(c, res->err_cap * sizeof(uint64_t));
+    res->err_length = zalloc(c, res->err_cap * sizeof(uint64_t));
+    res->err_reason = zalloc(c, res->err_cap);
+}
+
+/* decode.frame over [start, n), stopping at the first record or file token boundary at or
+ * after stop (framing from a boundary gives what framing the whole buffer gives); returns
+ * where it stopped */
+static size_t frame_range(ctx_t *c, const bsm_options *opts, size_t start, size_t stop)
+{
+    const uint8_t *buf = c->buf;
+    size_t n = c->n, pos = start, scanned_from = 1, next_valid = 0;
+    bsm_result *res = c->res;
 
     /* decode.frame; resync never rescans: no valid start lies in [scanned_from, next_valid) */
-    while (pos < n) {
+    while (pos < n && pos < stop) {
         uint8_t b = buf[pos];
         int reason;
         size_t q;
@@ -1740,7 +1948,7 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
             reason = record_problem(buf, pos, n);
             if (reason < 0) {
                 size = be32(buf + pos + 1);
-                do_record(c, opts, pos, size, 0);
+                record(c, opts, pos, size, 0);
                 pos += size;
                 continue;
             }
@@ -1752,7 +1960,7 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
             size = trailer_frame(buf, pos, q);
             if (size) {
                 add_error(c, pos, size, BSM_R_REPAIRED_SIZE);
-                do_record(c, opts, pos, size, 1);
+                record(c, opts, pos, size, 1);
                 pos += size;
                 continue;
             }
@@ -1763,6 +1971,8 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
             size_t size = file_size(buf, pos, n);
             if (size) {
                 res->file_tokens++;
+                if (c->copy_files)
+                    add_span(c, pos, size, 1);
                 pos += size;
                 continue;
             }
@@ -1778,6 +1988,14 @@ static void decode_all(ctx_t *c, const bsm_options *opts)
         add_error(c, pos, q - pos, reason);
         pos = q;
     }
+    return pos;
+}
+
+static void decode_all(ctx_t *c, const bsm_options *opts)
+{
+    alloc_errors(c);
+    alloc_columns(c);
+    frame_range(c, opts, 0, c->n);
     flush_rows(c);
 }
 
@@ -1806,6 +2024,40 @@ bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts)
     decode_all(c, opts);
     for (i = 0; i < NCOLS; i++)
         c->res->cols[i].null_count = c->nulls[i];
+    res = c->res;
+    ctx_release(c);
+    free(c);
+    return res;
+}
+
+bsm_result *bsm_reduce(const uint8_t *buf, size_t n, size_t start, size_t stop,
+                       const bsm_options *opts, bsm_selector select, void *select_arg,
+                       int copy_files)
+{
+    ctx_t *volatile c = calloc(1, sizeof(ctx_t));
+    bsm_result *res;
+
+    if (!c)
+        return NULL;
+    c->buf = buf;
+    c->n = n;
+    c->select = select;
+    c->select_arg = select_arg;
+    c->copy_files = copy_files;
+    c->res = calloc(1, sizeof(bsm_result));
+    if (!c->res || !select) {
+        free(c->res);
+        free(c);
+        return NULL;
+    }
+    if (setjmp(c->oom)) {
+        ctx_release(c);
+        bsm_free(c->res);
+        free(c);
+        return NULL;
+    }
+    alloc_errors(c);
+    c->res->stopped = frame_range(c, opts, start < n ? start : n, stop);
     res = c->res;
     ctx_release(c);
     free(c);

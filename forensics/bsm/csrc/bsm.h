@@ -83,10 +83,42 @@ typedef struct bsm_result {
     uint8_t *err_reason;
     int64_t records_seen;
     int64_t file_tokens;
+    /* bsm_reduce only: the selected spans [span_start, span_end), ascending, contiguous ones
+     * joined; the records and file tokens in them; where framing stopped */
+    int64_t nspans;
+    uint64_t *span_start;
+    uint64_t *span_end;
+    int64_t selected;
+    int64_t selected_file_tokens;
+    uint64_t stopped;
     /* capacities (private) */
     size_t row_cap;
     size_t err_cap;
+    size_t span_cap;
 } bsm_result;
+
+/* What a selection reads of one record (bsm_reduce fills it from the same walk as
+ * bsm_decode): the header's event and time, the first subject, process, return and ipc
+ * token, and every path token (offsets of their u16 length fields in buf). */
+typedef struct bsm_fields {
+    uint16_t event;
+    int has_time;
+    int64_t time;              /* epoch ms */
+    int has_subject;
+    uint32_t subject[6];       /* auid euid egid ruid rgid pid */
+    int has_process;
+    uint32_t process[6];
+    int has_return;
+    int success;               /* the return token's error is 0 */
+    int has_ipc;
+    uint8_t ipc_type;
+    uint32_t ipc_id;
+    size_t npaths;
+    const size_t *paths;
+} bsm_fields;
+
+/* A selector: 1 keeps the record, 0 drops it, -1 is out of memory. */
+typedef int (*bsm_selector)(void *arg, const uint8_t *buf, const bsm_fields *fields);
 
 /* Decode buf[0:n]. Returns NULL when out of memory. Free with bsm_free(). */
 bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts);
@@ -95,6 +127,14 @@ void bsm_free(bsm_result *res);
 void bsm_free_column(bsm_result *res, int i);
 /* Free every column's validity bytes (once they have been copied into bitmaps). */
 void bsm_free_validity(bsm_result *res);
+
+/* Frame buf[start:n] as bsm_decode does (same pre-checks in opts, same errors, same counts)
+ * but without columns: each record is walked for `select`, and the spans of the records it
+ * keeps (and of bare file tokens when copy_files) are the output. Framing stops at the first
+ * record or file token boundary at or after stop (res->stopped). NULL: out of memory. */
+bsm_result *bsm_reduce(const uint8_t *buf, size_t n, size_t start, size_t stop,
+                       const bsm_options *opts, bsm_selector select, void *select_arg,
+                       int copy_files);
 
 int bsm_num_columns(void);
 const char *bsm_reason_name(int reason);
