@@ -40,8 +40,7 @@ __all__ = [
     "Result",
 ]
 
-#: A uid, gid, auid or asid that is not set: BSM's (uint32)-1 (AU_DEFAUDITID for auid).
-UNSET = 0xFFFFFFFF
+from .ids import UNSET  # noqa: E402  (re-exported: one definition, in ids.py)
 
 UTC_MS = pl.Datetime("ms", "UTC")
 ARG = pl.Struct({"number": pl.UInt8, "value": pl.UInt64, "text": pl.String})

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "forensics"
 BANDS = [
     ("forensics.text", 0, "core"), ("forensics.schema", 0, "core"),
     ("forensics.errors", 0, "core"), ("forensics.tables", 0, "core"),
-    ("forensics.window", 0, "core"),
+    ("forensics.window", 0, "core"), ("forensics.ids", 0, "core"),
     ("forensics.bsm", 1, "bsm"), ("forensics.model", 1, "model"),
     ("forensics.collection", 2, "collection"), ("forensics.testing", 2, "testing"),
     ("forensics.pipeline", 3, "pipeline"), ("forensics.pushdown", 3, "pipeline"),

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta, tzinfo
 
 from ..errors import SelectionError, TableError
+from ..ids import UNSET
 from ..window import to_ms
 from .patterns import Socket, check_regex, glob_regex, split_regexes
 
@@ -20,8 +21,6 @@ __all__ = ["resolve_options", "USER_OPTIONS"]
 _STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(?:(\d{2})(\d{2})?)?)?")
 _DAY = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _INT = re.compile(r"[+-]?[0-9]+")
-#: the largest 32-bit id (schema.UNSET, which is not imported here: schema loads Polars)
-_ID32_MAX = 0xFFFFFFFF
 _IPC_TYPES = {"msgqid": 1, "semid": 2, "shmid": 3}
 _OBJECT_TYPES = ("file", "pid", "msgqid", "semid", "shmid", "sock")
 #: user options: from_options keyword -> (subject column, process column, kind of name, flag)
@@ -62,12 +61,12 @@ def _id32(value, flag: str) -> int | None:
         if not _INT.fullmatch(text):
             return None
         number = int(text)
-    if not -(1 << 31) <= number <= _ID32_MAX:
+    if not -(1 << 31) <= number <= UNSET:
         raise SelectionError(f"{flag}: {value} is out of range for a 32-bit id")
-    return number & _ID32_MAX
+    return number & UNSET
 
 
-def _number(value, flag: str, what: str, maximum: int = _ID32_MAX) -> int:
+def _number(value, flag: str, what: str, maximum: int = UNSET) -> int:
     number = _id32(value, flag)
     if number is None:
         raise SelectionError(f"{flag}: {what} must be a number, not {str(value)!r}")
