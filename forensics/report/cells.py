@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 __all__ = ["HTML_ROWS", "DATA_CAP", "Table", "Refs", "time_text", "person", "how_sure",
-           "elevated", "result", "basename", "pick", "rows_of"]
+           "elevated", "result", "basename", "program", "terminal", "pick", "rows_of"]
 
 #: rows of every table written into the HTML itself (readable with JavaScript off, prints)
 HTML_ROWS = 200
@@ -40,8 +40,8 @@ class Refs:
 
 #: columns that hold a time, and short words that should not wrap
 _TIMES = {"time", "first", "last", "start", "end", "first record", "last record", "starts"}
-_PATHS = {"path", "program", "file", "says / path", "process"}
-_SHORT = {"person", "how sure", "elevated", "ids", "action", "result", "how", "confidence",
+_PATHS = {"path", "program", "file", "says / path"}
+_SHORT = {"person", "how sure", "elevated", "action", "result", "how", "confidence",
           "as", "kind"}
 
 
@@ -51,8 +51,9 @@ class Table:
 
     ``kinds`` tells how a column renders: ``text`` (default), ``num``, ``argv`` (a list of
     arguments, boundaries kept), ``refs`` (a :class:`Refs` in a sentence), ``ref`` (one record
-    reference); by their column name times get ``time``, paths ``path``, ``elevated`` ``flag``
-    and short words ``short``.
+    reference), ``chain`` (a parent chain), ``ids`` (``euid 0 ruid 501``: breaks between ids
+    only); by their column name times get ``time``, paths ``path`` (breaks after ``/`` and
+    ``.``), ``elevated`` ``flag`` and short words ``short``.
     ``total`` counts every row the data has, ``rows`` holds the first ``min(total, DATA_CAP)``.
     """
     name: str
@@ -119,6 +120,31 @@ def result(errno_names: dict[int, str] | None = None) -> pl.Expr:
 def basename(column: str | pl.Expr) -> pl.Expr:
     col = pl.col(column) if isinstance(column, str) else column
     return col.str.extract(r"([^/]*)$", 1)
+
+
+def program(image: str | pl.Expr = "image", signing: str | pl.Expr = "signing_id") -> pl.Expr:
+    """The program's file name; without an exec in the trail, the signing id of the record's
+    identity token, marked ``(signing id)``; ``?`` when neither is known."""
+    image = pl.col(image) if isinstance(image, str) else image
+    signing = pl.col(signing) if isinstance(signing, str) else signing
+    return pl.coalesce(basename(image).replace("", None),
+                       pl.format("{} (signing id)", signing.replace("", None)), pl.lit("?"))
+
+
+#: terminal hosts that are not a network peer: the machine's own terminals
+_LOCAL_HOSTS = {"0.0.0.0", "::", "0:0:0:0:0:0:0:0"}
+
+
+def terminal(host: str | None, port: int | None) -> str:
+    """Where a login came from: ``203.0.113.9:52144``, ``[2001:db8::7]:50522``; a terminal
+    host of 0.0.0.0 is a local terminal: ``local (tty port 0x10000004)``, or ``local``."""
+    if host is None:
+        return ""
+    if host in _LOCAL_HOSTS:
+        return f"local (tty port {port:#x})" if port else "local"
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def pick(frame, *columns):

@@ -29,8 +29,8 @@ def section(ctx: Context, run: Run) -> Section:
 
 def _lives(ctx: Context) -> pl.LazyFrame:
     return ctx.audit.processes.lazy().select(
-        "proc_id", "parent_proc_id", "pid",
-        basename(pl.col("images").list.last()).fill_null("?").alias("img"),
+        "proc_id", "parent_proc_id", "pid", "start",
+        basename(pl.col("images").list.last()).alias("img"), "signing_id",
         "end_evidence", "exit_status")
 
 
@@ -38,6 +38,48 @@ def _end_text(prefix: str = "") -> pl.Expr:
     ev, status = pl.col(prefix + "end_evidence"), pl.col(prefix + "exit_status")
     return (pl.when(ev == "exit").then(pl.format("exit {}", status.cast(pl.String).fill_null("?")))
             .otherwise(ev.fill_null("")))
+
+
+def _life_name() -> pl.Expr:
+    """A life in a parent chain: ``login (7001)``; without an exec in the trail, its signing
+    id: ``com.apple.Terminal (700, signing id)``; else ``pid 700``."""
+    img, sig = pl.col("img").replace("", None), pl.col("signing_id").replace("", None)
+    return (pl.when(img.is_not_null()).then(pl.format("{} ({})", img, "pid"))
+            .when(sig.is_not_null()).then(pl.format("{} ({}, signing id)", sig, "pid"))
+            .otherwise(pl.format("pid {}", "pid")))
+
+
+def _spawned(head: pl.LazyFrame, lives: pl.LazyFrame) -> pl.LazyFrame:
+    """A posix_spawn's row is the child's: its pid (the record's ``child PID`` argument), its
+    life (the spawner's child with that pid, started nearest the record) and how it ended.
+    ``_kid`` is true on those rows; other rows keep their own pid and life."""
+    child = (pl.col("args").list.eval(pl.element().filter(
+        pl.element().struct.field("text").fill_null("").str.to_lowercase()
+        .str.starts_with("child")).struct.field("value")).list.first().cast(pl.UInt32))
+    head = head.with_columns(child.alias("_child"))
+    kids = (lives.filter(pl.col("parent_proc_id").is_not_null())
+            .select(pl.col("parent_proc_id").alias("proc_id"), pl.col("pid").alias("_child"),
+                    pl.col("start").alias("_kid_start"),
+                    pl.col("end_evidence").alias("kid_end_evidence"),
+                    pl.col("exit_status").alias("kid_exit_status")))
+    spawns = (head.filter((pl.col("event") == _SPAWN) & pl.col("_child").is_not_null())
+              .select("_order", "proc_id", "_child", "time")
+              .join(kids, on=["proc_id", "_child"], how="inner")
+              .with_columns((pl.col("_kid_start") - pl.col("time")).abs().alias("_gap"))
+              .sort("_order", pl.col("_gap"), nulls_last=True)
+              .unique("_order", keep="first", maintain_order=True)
+              .select("_order", "kid_end_evidence", "kid_exit_status"))
+    own = lives.select("proc_id", pl.col("parent_proc_id").alias("_up"),
+                       pl.col("end_evidence").alias("own_end_evidence"),
+                       pl.col("exit_status").alias("own_exit_status"))
+    kid = (pl.col("event") == _SPAWN) & pl.col("_child").is_not_null()
+    return (head.join(own, on="proc_id", how="left").join(spawns, on="_order", how="left")
+            .with_columns(kid.alias("_kid"),
+                          # the chain starts at the spawner for a spawn, at the parent otherwise
+                          pl.when(kid).then(pl.col("proc_id")).otherwise(pl.col("_up"))
+                          .alias("_p0"),
+                          pl.when(kid).then(pl.col("_child")).otherwise(pl.col("pid"))
+                          .alias("_pid")))
 
 
 def _commands(ctx: Context) -> Table:
@@ -48,45 +90,26 @@ def _commands(ctx: Context) -> Table:
     paths = pl.col("paths")
     program = pl.coalesce(paths.list.get(1, null_on_oob=True), paths.list.get(0, null_on_oob=True),
                           pl.col("image"))
-    child = (pl.col("args").list.eval(pl.element().filter(
-        pl.element().struct.field("text").fill_null("").str.to_lowercase()
-        .str.starts_with("child")).struct.field("value")).list.first().cast(pl.UInt32))
     head = ev.sort("time").head(3000).with_row_index("_order").with_columns(
-        program.alias("_program"), child.alias("_child"))
+        program.alias("_program"))
     lives = _lives(ctx)
-    # the life whose parents are the chain: a spawn's writer is the parent; an exec's is itself
-    own = lives.select("proc_id", pl.col("parent_proc_id").alias("_up"),
-                       pl.col("end_evidence").alias("own_end_evidence"),
-                       pl.col("exit_status").alias("own_exit_status"))
-    kids = (lives.filter(pl.col("parent_proc_id").is_not_null())
-            .select(pl.col("parent_proc_id").alias("proc_id"), pl.col("pid").alias("_child"),
-                    pl.col("end_evidence").alias("kid_end_evidence"),
-                    pl.col("exit_status").alias("kid_exit_status"))
-            .unique(["proc_id", "_child"], keep="first"))
-    head = (head.join(own, on="proc_id", how="left")
-            .join(kids, on=["proc_id", "_child"], how="left")
-            .with_columns(pl.when((pl.col("event") == _SPAWN) & pl.col("_child").is_not_null())
-                          .then(pl.col("proc_id"))
-                          .otherwise(pl.col("_up")).alias("_p0")))
+    head = _spawned(head, lives)
     names = []
     for level in range(_CHAIN):
-        up = lives.select(pl.col("proc_id").alias(f"_p{level}"),
-                          pl.when(pl.col("img") == "?").then(pl.format("pid {}", "pid"))
-                          .otherwise(pl.format("{} ({})", "img", "pid")).alias(f"_n{level}"),
+        up = lives.select(pl.col("proc_id").alias(f"_p{level}"), _life_name().alias(f"_n{level}"),
                           pl.col("parent_proc_id").alias(f"_p{level + 1}"))
         head = head.join(up, on=f"_p{level}", how="left")
         names.append(pl.col(f"_n{level}"))
     chain = pl.concat_str(names, separator=" ← ", ignore_nulls=True)
     shown = pick(head.sort("time", "_order"),
         time_text("time"), person(), how_sure(), elevated(),
-        pl.format("euid {} ruid {}", "euid", "ruid"), "pid", "_program",
+        pl.format("euid {} ruid {}", "euid", "ruid"), "_pid", "_program",
         pl.coalesce(pl.col("exec_argv"), pl.concat_list(basename("_program"))),
-        chain, pl.when((pl.col("event") == _SPAWN) & pl.col("_child").is_not_null())
-        .then(_end_text("kid_"))
-        .otherwise(_end_text("own_")),
+        chain, pl.when(pl.col("_kid")).then(_end_text("kid_")).otherwise(_end_text("own_")),
         result(ctx.errno), "source", "offset")
     rows = [(*r[:-2], ctx.finder.label(r[-2], r[-1])) for r in rows_of(shown)]
     cols = ("time", "person", "how sure", "elevated", "ids", "pid", "program", "argv",
             "parents", "ended", "result", "record")
     return Table("commands", "Commands", cols, rows, total,
-                 {"pid": "num", "argv": "argv", "record": "ref"})
+                 {"pid": "num", "ids": "ids", "argv": "argv", "parents": "chain",
+                  "record": "ref"})

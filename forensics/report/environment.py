@@ -44,4 +44,5 @@ def environment() -> jinja2.Environment:
     env.filters["table"] = _table
     env.filters["term"] = visible.term
     env.filters["vis"] = visible.html
+    env.filters["path"] = visible.path
     return env

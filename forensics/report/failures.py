@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .cells import pick, Table, basename, person, rows_of, time_text
+from .cells import pick, Table, person, program, rows_of, time_text
 from .structure import SECTIONS, Context, Run, Section
 
 __all__ = ["section"]
@@ -14,7 +14,8 @@ def section(ctx: Context, run: Run) -> Section:
     failed = ctx.events.lazy().filter(pl.col("success").not_())
     errno = pl.col("return_errno")
     per = (failed.sort("time").group_by("event_name", "return_errno", "image", "user").agg(
-        pl.col("user_name").drop_nulls().first(), pl.len().alias("n"),
+        pl.col("user_name").drop_nulls().first(), pl.col("signing_id").drop_nulls().first(),
+        pl.len().alias("n"),
         pl.col("time").min().alias("first"), pl.col("time").max().alias("last"),
         pl.col("paths").list.last().drop_nulls().first().alias("path"),
         pl.col("text").list.first().drop_nulls().first().alias("says"),
@@ -24,7 +25,7 @@ def section(ctx: Context, run: Run) -> Section:
         pl.coalesce("event_name", pl.lit("?")),
         pl.format("{} ({})", errno.replace_strict(ctx.errno, default=None,
                                                   return_dtype=pl.String).fill_null("?"), errno),
-        basename(pl.coalesce("image", pl.lit("?"))), person(), "n", time_text("first"),
+        program(), person(), "n", time_text("first"),
         time_text("last"), pl.coalesce("says", "path", pl.lit("")), "source", "offset")
     rows = [(*r[:-2], ctx.finder.label(r[-2], r[-1])) for r in rows_of(shown)]
     cols = ("call", "error", "program", "person", "count", "first", "last", "says / path",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .cells import pick, Table, basename, elevated, how_sure, person, result, rows_of, time_text
+from .cells import pick, Table, elevated, how_sure, person, program, result, rows_of, time_text
 from .structure import SECTIONS, Context, Run, Section
 
 __all__ = ["section", "actions"]
@@ -49,7 +49,8 @@ def _file_events(ctx: Context) -> pl.LazyFrame:
     # one narrow frame, collected once, for the three tables
     return (ctx.events.lazy().filter(pl.col("event").is_in(list(acts)) & (n > 0))
             .select("time", action.alias("action"), path.alias("path"), "user", "user_name",
-                    "attribution_kind", "confidence", "elevated", "image", "pid", "success",
+                    "attribution_kind", "confidence", "elevated", "image", "signing_id", "pid",
+                    "success",
                     "return_errno", "source", "offset")
             .collect().lazy())
 
@@ -70,7 +71,7 @@ def _table(ctx: Context, ev: pl.LazyFrame, name: str, title: str) -> Table:
     total = ev.select(pl.len()).collect().item()
     shown = pick(ev.sort("time"),
         time_text("time"), "action", "path", person(), how_sure(), elevated(),
-        basename(pl.coalesce("image", pl.lit("?"))), "pid", result(ctx.errno), "source",
+        program(), "pid", result(ctx.errno), "source",
         "offset")
     rows = [(*r[:-2], ctx.finder.label(r[-2], r[-1])) for r in rows_of(shown)]
     cols = ("time", "action", "path", "person", "how sure", "elevated", "program", "pid",
@@ -84,10 +85,11 @@ def _by_path(ctx: Context, ev: pl.LazyFrame) -> Table:
         pl.col("action").unique().sort().str.join(", ").alias("actions"),
         pl.len().alias("n"), pl.col("success").not_().fill_null(False).sum().alias("failed"),
         pl.col("image").drop_nulls().first().alias("image"),
+        pl.col("signing_id").drop_nulls().first().alias("signing_id"),
         pl.col("time").min().alias("first"), pl.col("time").max().alias("last"))
     total = per.select(pl.len()).collect().item()
     shown = pick(per.sort("n", "path", descending=[True, False]),
-        "path", person(), "actions", "n", "failed", basename(pl.coalesce("image", pl.lit("?"))),
+        "path", person(), "actions", "n", "failed", program(),
         time_text("first"), time_text("last"))
     cols = ("path", "person", "actions", "records", "failed", "a program", "first", "last")
     return Table("paths", "By path and person", cols, rows_of(shown), total,

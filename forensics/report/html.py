@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 
 from markupsafe import Markup, escape
 
@@ -23,6 +24,7 @@ from .sections import SECTIONS, Report, build
 __all__ = ["render", "render_section", "GENERATOR", "island", "script_hash"]
 
 GENERATOR = "knox-report"
+_ID_SPACE = re.compile(r"(?<=[a-z]) (?=\d)")
 
 
 def _asset(name: str) -> str:
@@ -39,9 +41,9 @@ def _refs_html(value: Refs, keys: set) -> Markup:
     for text, ref in value.parts:
         if ref is not None and ref in keys:
             out.append(Markup('<a class="kr-ref" href="#rec-%s">%s</a>')
-                       % (record_key(*ref), visible.html(text)))
+                       % (record_key(*ref), visible.ref(text)))
         elif ref is not None:
-            out.append(Markup('<span class="kr-refx">%s</span>') % visible.html(text))
+            out.append(Markup('<span class="kr-refx">%s</span>') % visible.ref(text))
         else:
             out.append(visible.html(text))
     return Markup("").join(out)
@@ -52,7 +54,7 @@ def cell(value, kind: str, keys: set) -> Markup:
     if value is None:
         return Markup("")
     if kind == "argv" and isinstance(value, (list, tuple)):
-        items = Markup("").join(Markup("<li>%s</li>") % visible.html(a) for a in value[:256])
+        items = Markup("").join(Markup("<li>%s</li>") % visible.path(a) for a in value[:256])
         more = (Markup('<li class="kr-cut">… %d more arguments</li>') % (len(value) - 256)
                 if len(value) > 256 else Markup(""))
         return Markup('<ol class="kr-argv">%s%s</ol>') % (items, more)
@@ -60,6 +62,10 @@ def cell(value, kind: str, keys: set) -> Markup:
         return _refs_html(value, keys)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Markup(escape(f"{value}"))
+    if kind == "path":
+        return visible.path(value)
+    if kind == "ids":            # "euid 0 ruid 501": a line breaks between ids, not inside one
+        return visible.html(_ID_SPACE.sub("\u00a0", str(value)))
     return visible.html(value)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .cells import pick, Table, basename, how_sure, person, result, rows_of, time_text
+from .cells import pick, Table, how_sure, person, program, result, rows_of, time_text
 from .structure import SECTIONS, Context, Run, Section
 
 __all__ = ["section"]
@@ -28,7 +28,7 @@ def section(ctx: Context, run: Run) -> Section:
     total = net.select(pl.len()).collect().item()
     shown = pick(net.sort("time"),
         time_text("time"), pl.coalesce("event_name", pl.col("event").cast(pl.String)),
-        person(), how_sure(), basename(pl.coalesce("image", pl.lit("?"))), "pid",
+        person(), how_sure(), program(), "pid",
         pl.coalesce("socket_family", pl.lit("")), _address("local"),
         pl.coalesce(pl.when(pl.col("remote_address").is_not_null()).then(_address("remote")),
                     pl.col("socket_path"), pl.lit("")),

@@ -8,7 +8,7 @@ import re
 
 from markupsafe import Markup, escape
 
-__all__ = ["INVISIBLE", "escape_code", "term", "html"]
+__all__ = ["INVISIBLE", "escape_code", "term", "html", "path", "ref"]
 
 #: C0/C1 controls, DEL, bidi embeddings/overrides/isolates, line/paragraph separators, BOM,
 #: and the private-use block holding invalid UTF-8 bytes
@@ -42,18 +42,45 @@ def term(value, limit: int = CUT_TERM) -> str:
     return text
 
 
-def html(value, limit: int = CUT_HTML) -> Markup:
-    """HTML-escaped text with invisible characters as ``<span class="kr-ctl">\\x1b</span>``."""
+def html(value, limit: int = CUT_HTML, breaks: str = "") -> Markup:
+    """HTML-escaped text with invisible characters as ``<span class="kr-ctl">\\x1b</span>``;
+    a ``<wbr>`` after every character of ``breaks`` (``/`` for paths) so a long value wraps
+    between its parts. The text is escaped first and the ``<wbr>`` added to the escaped text
+    only (escaping never yields ``/``, ``.`` or ``:``), so no markup comes from the value."""
     if value is None:
         return Markup("")
+    if set(breaks) - _SAFE_BREAKS:
+        raise ValueError(f"cannot break after {breaks!r}")
     text, more = _cut(str(value), limit)
     out = []
     at = 0
+
+    def plain(part: str) -> str:
+        done = str(escape(part))
+        for ch in breaks:
+            done = done.replace(ch, ch + "<wbr>")
+        return done
+
     for hit in INVISIBLE.finditer(text):
-        out.append(str(escape(text[at:hit.start()])))
+        out.append(plain(text[at:hit.start()]))
         out.append('<span class="kr-ctl">%s</span>' % escape_code(hit.group()))
         at = hit.end()
-    out.append(str(escape(text[at:])))
+    out.append(plain(text[at:]))
     if more:
         out.append('<span class="kr-cut">… %s more characters</span>' % f"{more:,}")
     return Markup("".join(out))
+
+
+#: characters a line may break after: none of them appears in what ``escape`` writes
+_SAFE_BREAKS = set("/.:")
+
+
+def path(value, limit: int = CUT_HTML) -> Markup:
+    """:func:`html` for paths and program names: breaks after each ``/`` and ``.``."""
+    return html(value, limit, breaks="/.")
+
+
+def ref(value) -> Markup:
+    """:func:`html` for a record reference (``file.name:offset``): breaks after ``/``, ``.``
+    and ``:``."""
+    return html(value, breaks="/.:")

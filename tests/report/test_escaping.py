@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,7 +11,10 @@ from forensics.cli.main import main
 from forensics.report import environment, visible
 from forensics.testing import payloads
 
+from .browser import browser
 from .page import parse
+
+__all__ = ["browser"]   # the fixture, imported for pytest
 
 MARKUP_TAGS = {"img", "iframe", "object", "embed", "form", "a", "base", "link"}
 
@@ -102,3 +106,32 @@ def test_chart_labels_are_escaped_and_literal():
     assert "\x1b" not in svg and "\u202e" not in svg and "<img" not in svg
     assert "&lt;img src=x&gt;" in svg and "{{7*7}}" in svg and "$x$" in svg
     assert "<!DOCTYPE" not in svg and svg.startswith("<svg")
+
+
+def test_breaks_are_added_to_escaped_text_only(hostile):
+    """Paths get a <wbr> after / and . in their escaped text: a payload's markup stays text and
+    no <wbr> lands inside an entity or a tag."""
+    text, doc, _ = hostile
+    assert "<wbr>" in text
+    assert not re.search(r"&[#a-z0-9]*<wbr>", text)
+    inside = {n.tag for td in doc.find_all("td") for n in td.iter() if n is not td}
+    assert inside <= {"wbr", "span", "ol", "li", "a"}, inside
+
+
+def test_csv_keeps_argument_boundaries_and_neutralises_formulas(browser, hostile):
+    """The CSV of an argv cell shell-quotes its arguments; no cell opens with a formula."""
+    import csv
+    import io
+
+    _, _, folder = hostile
+    browser.get("about:blank")
+    browser.get((folder / "report.html").resolve().as_uri())
+    got = list(csv.reader(io.StringIO(browser.execute_script("return window.krCsv('commands')"))))
+    argv = [r[got[0].index("argv")] for r in got[1:]]
+
+    def quote(arg: str) -> str:
+        return "'" + arg.replace("'", "'\\''") + "'"
+
+    assert f"{quote(payloads.FORMULA)} -c {quote('echo ' + payloads.FORMULA)}" in argv
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in got for cell in row)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -12,11 +13,14 @@ import pytest
 
 import forensics
 from forensics.cli.main import main
-from forensics.report import html, sections
+from forensics.report import html, sections, visible
 from forensics.report.cells import DATA_CAP, HTML_ROWS
 
 from ..conftest import FIXTURES
+from .browser import browser
 from .page import body_rows, parse, table
+
+__all__ = ["browser"]   # the fixture, imported for pytest
 
 DEMO = str(FIXTURES / "demo")
 ETC = ["--passwd", str(FIXTURES / "demo_etc" / "passwd"),
@@ -288,3 +292,224 @@ def test_selection_and_its_warning_are_in_the_run_facts(tmp_path):
              if d.find("dt") is not None}
     assert facts["selection"] == "--event AUE_EXECVE --class ex"
     assert "narrow filter" in run.find("ul", class_="kr-notes").text()
+
+
+# ---- what a reader sees (findings of the browser tests, notes/browser-findings.md) -------------
+
+def _rows(doc, name: str) -> list[dict[str, str]]:
+    box = table(doc, name)
+    heads = [th.text() for th in box.find("thead").find_all("th")]
+    return [dict(zip(heads, row)) for row in body_rows(box)]
+
+
+def test_spawn_rows_show_the_childs_pid_and_the_spawner_as_parent(demo):
+    """A posix_spawn record's subject is the spawner (launchd, pid 1); its row is the child's:
+    the `child PID` argument, with the spawner first in the parent chain."""
+    rows = _rows(demo, "commands")
+    pids = {}
+    for r in rows:
+        pids.setdefault(r["program"], []).append(r["pid"])
+    assert pids["/Library/PrivilegedHelperTools/com.example.updaterd"] == ["310"]
+    assert pids["/usr/sbin/httpd"] == ["311"]
+    assert pids["/usr/libexec/periodic-wrapper"] == ["99998", "99999", "8200", "8300"]
+    assert pids["/usr/libexec/mdworker_shared"] == ["100"]       # the pid wrapped around
+    assert pids["/usr/libexec/xpcproxy"] == ["905", "1905"]
+    assert pids["/usr/bin/login"] == ["7001"]
+    assert "1" not in {r["pid"] for r in rows}
+    updater = next(r for r in rows if r["pid"] == "310")
+    assert updater["parents"] == "com.apple.xpc.launchd (1, signing id)"
+    assert updater["ended"] == "exit 0" and updater["person"] == "no person"
+    login = next(r for r in rows if r["pid"] == "7001")
+    assert login["parents"] == "com.apple.Terminal (700, signing id)"
+    shell = next(r for r in rows if r["pid"] == "7002")
+    assert shell["parents"] == "login (7001) ← com.apple.Terminal (700, signing id)"
+
+
+def test_launchd_session_is_nobodys_with_inferred_work_listed(demo):
+    """Session 100000 (launchd's, auid unset) is not alice's because one inferred helper ran
+    in it: a session reads its direct owner; inferred work inside is listed as such."""
+    sessions = {r["session"]: r for r in _rows(demo, "sessions")}
+    assert sessions["100000"]["person"] == "no person"
+    assert sessions["100000"]["inferred work"] == "alice (501): 16 records (inferred)"
+    assert sessions["100007"]["person"] == "alice (501)"
+    assert sessions["100007"]["inferred work"] == ""
+    assert sessions["100021"]["person"] == "bob (502)"
+    folds = {d.find("summary").text().split(" — ")[0]: d.find("summary").text()
+             for d in demo.find_all("details", class_="kr-session")}
+    assert folds["session 100000"].startswith("session 100000 — no person — 15 processes")
+    assert folds["session 100000"].endswith("inferred work inside: alice (501): 2 processes")
+    assert " — alice (501) — " in folds["session 100007"]
+    assert "inferred" not in folds["session 100007"]
+
+
+def test_local_terminals_read_local_not_as_addresses(demo):
+    logins = _rows(demo, "logins")
+    froms = {(r["how"], r["result"]): r["from"] for r in logins}
+    assert froms[("login", "ok")] == "local (tty port 0x10000004)"
+    assert froms[("su", "ok")] == froms[("su", "FAILED")] == "local"
+    assert froms[("ssh", "ok")] in ("203.0.113.9:52144", "[2001:db8::7]:50523")
+    assert "[2001:db8::7]:50522" in {r["from"] for r in logins}
+    opened = {r["session"]: r["opened by"] for r in _rows(demo, "sessions")}
+    assert opened["100007"] == "login, local (tty port 0x10000004)"
+    assert opened["100012"] == "ssh from 203.0.113.9:52144"
+    for name in ("logins", "sessions"):
+        assert "0.0.0.0" not in table(demo, name).text()
+
+
+def test_unknown_images_read_the_signing_id(demo):
+    """Finder (pid 412) has no exec in the trail: its rows name it by its identity token."""
+    finder = [r for r in _rows(demo, "files") if r["pid"] == "412"]
+    assert finder and {r["program"] for r in finder} == {"com.apple.finder (signing id)"}
+    assert all(r["program"] != "?" for r in _rows(demo, "files"))
+    nodes = [d.find("summary").text() for d in demo.find_all("details", class_="kr-tree")]
+    assert any(s.startswith("412 com.apple.authd (signing id) ") for s in nodes)
+    assert any(s.startswith("1 com.apple.xpc.launchd (signing id) ") for s in nodes)
+
+
+def test_paths_break_after_slashes_on_escaped_text(demo_page):
+    """Program and path cells carry a <wbr> after each / and . (added to the escaped text)."""
+    assert ("/<wbr>Library/<wbr>PrivilegedHelperTools/<wbr>com.<wbr>example.<wbr>updaterd"
+            in demo_page)
+    doc = parse(demo_page)
+    programs = [r["program"] for r in _rows(doc, "commands")]
+    assert "/Library/PrivilegedHelperTools/com.example.updaterd" in programs   # text unchanged
+    assert visible.path('/a b/<x y="1">&.c') == (
+        '/<wbr>a b/<wbr>&lt;x y=&#34;1&#34;&gt;&amp;.<wbr>c')
+    assert visible.path("no\x1b/é") == 'no<span class="kr-ctl">\\x1b</span>/<wbr>é'
+    with pytest.raises(ValueError):
+        visible.html("a&b", breaks=";")          # would split an entity
+
+
+def test_tree_nodes_are_short_and_large_trees_fold(demo):
+    """Node labels: pid, program, argv, person, time, end; the proc_id in the title, shown only
+    where the pid is reused in the session. Small trees open whole, large ones one level."""
+    for d in demo.find_all("details", class_="kr-tree"):
+        summary = d.find("summary")
+        text, proc_id = summary.text(), summary.attrs["title"]
+        assert proc_id.startswith(text.split()[0] + "@")
+        assert (proc_id in text) == ("pid reused: " in text), text
+    reused = [d.find("summary").text() for d in demo.find_all("details", class_="kr-tree")
+              if d.find("summary").text().startswith("3001 ")]
+    assert len(reused) == 2 and all("pid reused: 3001@" in s for s in reused)
+    sessions = demo.find_all("details", class_="kr-session")
+    big = next(s for s in sessions if "session 100007 " in s.find("summary").text())
+    small = next(s for s in sessions if "session 100012 " in s.find("summary").text())
+    assert "open" in big.attrs and "open" in small.attrs
+    roots = big.find("div", class_="kr-forest").children
+    roots = [n for n in roots if not isinstance(n, str)]
+    assert roots and all("open" in r.attrs for r in roots if "kr-leaf" not in r.attrs["class"])
+    deeper = [d for r in roots for d in r.find_all("details", class_="kr-tree") if d is not r]
+    assert deeper and not any("open" in d.attrs for d in deeper)
+    inner = [d for d in small.find_all("details", class_="kr-tree")
+             if "kr-leaf" not in d.attrs["class"]]
+    assert inner and all("open" in d.attrs for d in inner)
+    assert all("open" not in d.attrs for d in demo.find_all("details", class_="kr-leaf"))
+
+
+def test_sticky_bar_leaves_room_above_jump_targets(demo):
+    style = demo.find("style").text()
+    rule = re.search(r"([^{}]*)\{scroll-margin-top:([0-9.]+)rem\}", style)
+    assert rule and float(rule.group(2)) >= 3
+    assert {"section[id]", ".kr-record"} <= {s.strip() for s in rule.group(1).split(",")}
+    assert re.search(r"\.kr-scroll\{overflow-x:auto", style)
+
+
+# ---- in a browser: sorting, CSV and filter text, layout -----------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo-browser") / "report.html"
+    assert main([DEMO, *ETC, "-o", str(out), "-q"]) == 0
+    return out
+
+
+def _open(driver, path: Path, fragment: str = "") -> None:
+    driver.get("about:blank")
+    driver.get(path.resolve().as_uri() + fragment)
+    driver.execute_script("return document.readyState")
+
+
+def _column(driver, name: str, col: str) -> list[str]:
+    return driver.execute_script(
+        "const t = document.querySelector(`.kr-table[data-table='${arguments[0]}']`);"
+        "const i = [...t.querySelectorAll('thead th')]"
+        "  .findIndex(th => th.textContent === arguments[1]);"
+        "return [...t.querySelectorAll('tbody tr')].map(tr => tr.cells[i].textContent);", name, col)
+
+
+def _sort(driver, name: str, col: str) -> None:
+    driver.execute_script(
+        "const t = document.querySelector(`.kr-table[data-table='${arguments[0]}']`);"
+        "[...t.querySelectorAll('thead th')].find(th => th.textContent === arguments[1])"
+        ".querySelector('.kr-sort').click();", name, col)
+
+
+def _chunks_cmp(a: list[str], b: list[str]) -> int:
+    """The page's natural order: chunk by chunk, digit runs by value."""
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        if x[0].isdigit() and y[0].isdigit() and int(x) != int(y):
+            return -1 if int(x) < int(y) else 1
+        if x[0].isdigit() and y[0].isdigit():
+            return len(x) - len(y)
+        return -1 if x < y else 1
+    return len(a) - len(b)
+
+
+_natural = functools.cmp_to_key(
+    lambda a, b: _chunks_cmp(*(re.findall(r"\d+|\D+", t.lower()) for t in (a, b))))
+
+
+def test_text_columns_sort_naturally(browser, demo_file):
+    """`file:offset` and `name (pid)` columns sort with digit runs as numbers."""
+    _open(browser, demo_file)
+    _sort(browser, "files", "record")
+    records = _column(browser, "files", "record")
+    assert records == sorted(records, key=_natural)
+    split = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in records]
+    assert split == sorted(split), "offsets of one file in numeric order"
+    assert records.index("20240315080000.20240315100000:395") < records.index(
+        "20240315080000.20240315100000:1580")
+    _sort(browser, "commands", "parents")
+    parents = _column(browser, "commands", "parents")
+    zsh = [p for p in parents if p.startswith("com.apple.zsh (")]
+    assert zsh == sorted(zsh, key=_natural) and zsh[0].startswith("com.apple.zsh (2100")
+    _sort(browser, "commands", "parents")
+    down = _column(browser, "commands", "parents")
+    assert down == sorted(parents, key=_natural, reverse=True)
+
+
+def test_csv_and_filter_keep_argument_boundaries(browser, demo_file):
+    import csv
+    import io
+
+    _open(browser, demo_file)
+    got = list(csv.reader(io.StringIO(browser.execute_script("return window.krCsv('commands')"))))
+    argv = got[0].index("argv")
+    cells = [r[argv] for r in got[1:]]
+    assert "xpcproxy com.apple.DesktopServicesHelper" in cells
+    assert "tar -czf /Volumes/Backup/home.tgz /Users/alice/Documents" in cells
+    assert "ids" in got[0] and "euid 501 ruid 501" in [r[got[0].index("ids")] for r in got[1:]]
+    box = browser.find_element("css selector", ".kr-table[data-table='commands'] .kr-filter")
+    box.send_keys("xpcproxy com.apple")
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll(\".kr-table[data-table='commands'] tbody tr\")]"
+        ".map(tr => tr.cells[5].textContent)")
+    assert shown == ["905", "1905"]
+
+
+def test_wide_tables_fit_a_1400_pixel_window(browser, demo_file):
+    browser.set_window_size(1400, 1000)
+    _open(browser, demo_file, "#commands")
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('.kr-table .kr-scroll')]"
+        "  .map(s => [s.closest('.kr-table').dataset.table, s.scrollWidth - s.clientWidth])"
+        "  .filter(x => x[1] > 1)")
+    assert wide == []
+    bar = browser.execute_script(
+        "return document.querySelector('.kr-top').getBoundingClientRect().bottom")
+    heading = browser.execute_script(
+        "return document.querySelector('#commands h2').getBoundingClientRect().top")
+    assert heading >= bar, (heading, bar)
+

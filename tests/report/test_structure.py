@@ -46,3 +46,17 @@ def test_structure_is_built_on_attribution():
     assert alice[3] == 16                                   # the helpers' records, inferred
     assert report.counts["people"] == 2
     assert set(report.sections) == set(sections.SECTIONS)
+
+
+def test_large_trees_fold_to_their_top_level_or_further():
+    from forensics.report.trees import FOLD_ABOVE, Node, Tree
+
+    def node(pid: int) -> Node:
+        return Node(f"{pid}@t:0", pid, "sh", "sh", "alice (501)", "2024-03-15 08:00:00.000Z", "")
+
+    small = Tree(1, "alice (501)", [node(1)], 1, 1)
+    assert small.open_nodes and small.open_roots
+    wide = Tree(2, "alice (501)", [node(i) for i in range(FOLD_ABOVE + 1)], 400, 300)
+    assert not wide.open_nodes and not wide.open_roots
+    deep = Tree(3, "alice (501)", [node(1)], 400, 300)
+    assert not deep.open_nodes and deep.open_roots
