@@ -7,6 +7,7 @@
     audit.processes    # process lifetimes           audit.events    records + who did it
     audit.sessions     # logins and sessions
     forensics.backend  # "c" or "python": the decoder that runs ($KNOX_REPORT_BACKEND)
+    audit.write("out/", "parquet");  forensics.read("out/")   # an export, and back (lazily)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .tables import Tables
 
 if TYPE_CHECKING:
     from .audit import Audit, load, scan
+    from .stored import read
 
 __version__ = "0.1.0"
 
@@ -33,12 +35,13 @@ __all__ = [
     "TimeError",
     "backend",
     "load",
+    "read",
     "scan",
 ]
 
 
 #: Imported on first use, so that `knox-report praudit` starts without Polars.
-_LAZY = {"Audit": "audit", "load": "audit", "scan": "audit"}
+_LAZY = {"Audit": "audit", "load": "audit", "scan": "audit", "read": "stored"}
 
 
 def __getattr__(name: str):

@@ -27,7 +27,8 @@ _OBJECT = re.compile(r"^(file|pid|msgqid|semid|shmid|sock)=")
 
 
 #: Subcommands, imported when named: ``praudit`` must not pay for Polars.
-_LAZY = {"praudit": ("praudit", "praudit"), "reduce": ("reduce", "reduce")}
+_LAZY = {"praudit": ("praudit", "praudit"), "reduce": ("reduce", "reduce"),
+         "export": ("export", "export")}
 
 
 class _Cli(click.Group):
