@@ -241,3 +241,10 @@ def test_functions_are_short(module):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, f"{module}: functions over {MAX_FUNCTION_LINES} lines: {', '.join(long)}"
+
+
+def test_architecture_doc_names_every_module():
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [str(p.relative_to(PACKAGE.parent)) for p in MODULES.values()
+               if p.name != "__main__.py" and f"`{p.relative_to(PACKAGE.parent)}`" not in doc]
+    assert not missing, f"docs/architecture.md does not name: {missing}"
