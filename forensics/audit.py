@@ -156,6 +156,14 @@ def _results(paths, plan, *, window=None, events=None, predicate=None, columns=N
                                  prefilter={"events": events or plan.events}, columns=columns)
 
 
+def _numbers_named(tables):
+    frame = tables.event_frame
+
+    def numbers(name: str) -> list[int]:
+        return frame.filter(pl.col("event_name") == name).get_column("event").to_list()
+    return numbers
+
+
 def scan(*paths, **options) -> pl.LazyFrame:
     """The lazy twin of :func:`load`: the records as a LazyFrame, decoded file by file.
 
@@ -173,7 +181,7 @@ def scan(*paths, **options) -> pl.LazyFrame:
     def source(with_columns, predicate, n_rows, _batch_size):
         window, events = plan.window, plan.events
         if predicate is not None:
-            bounds, wanted = pushdown.bounds(predicate)
+            bounds, wanted = pushdown.bounds(predicate, _numbers_named(plan.tables))
             window = window & bounds
             if wanted is not None:
                 events = wanted if events is None else events & wanted

@@ -2,8 +2,9 @@
 
 ``scan()`` applies the whole predicate to every file's records; this module only reads, from
 the predicate's plan, the bounds that are safe to check earlier: a time window (comparisons of
-``time`` with a datetime literal) and a set of event numbers (``event == N`` or
-``event.is_in([...])``), when they are joined by ``&`` at the top of the predicate. Anything
+``time`` with a datetime literal) and a set of event numbers (``event == N``, or
+``event_name == "AUE_..."`` through the evidence's event table), when they are joined by ``&``
+at the top of the predicate. Anything
 else is left to the filter: the bounds found are never narrower than the predicate itself.
 """
 
@@ -20,8 +21,11 @@ __all__ = ["bounds"]
 _UNIT_PER_MS = {"Milliseconds": 1, "Microseconds": 1000, "Nanoseconds": 1_000_000}
 
 
-def bounds(predicate: pl.Expr) -> tuple[Window, frozenset | None]:
-    """(time window, event numbers or None) implied by ``predicate``; open when unknown."""
+def bounds(predicate: pl.Expr, numbers_named=None) -> tuple[Window, frozenset | None]:
+    """(time window, event numbers or None) implied by ``predicate``; open when unknown.
+
+    ``numbers_named(name)``: every event number the evidence's table gives that name (so
+    ``event_name == "AUE_EXECVE"`` bounds the events too)."""
     try:
         tree = json.loads(predicate.meta.serialize(format="json"))
     except Exception:            # noqa: BLE001 - an unserialisable expression bounds nothing
@@ -33,6 +37,9 @@ def bounds(predicate: pl.Expr) -> tuple[Window, frozenset | None]:
             window = window & found
             continue
         numbers = _event_numbers(term)
+        if numbers is None and numbers_named is not None:
+            name = _event_name(term)
+            numbers = None if name is None else frozenset(numbers_named(name))
         if numbers is not None:
             events = numbers if events is None else events & numbers
     return window, events
@@ -96,6 +103,23 @@ def _int_literal(node) -> int | None:
             cur = cur.get(key) if isinstance(cur, dict) else None
         if isinstance(cur, int):
             return cur
+    return None
+
+
+def _event_name(node) -> str | None:
+    """The name in ``event_name == "NAME"``."""
+    if not isinstance(node, dict) or "BinaryExpr" not in node:
+        return None
+    b = node["BinaryExpr"]
+    if b["op"] != "Eq":
+        return None
+    for col, lit in ((b["left"], b["right"]), (b["right"], b["left"])):
+        if _column(col) == "event_name":
+            try:
+                value = lit["Literal"]["Scalar"]["String"]
+            except (KeyError, TypeError):
+                return None
+            return value if isinstance(value, str) else None
     return None
 
 

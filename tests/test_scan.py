@@ -49,3 +49,16 @@ def test_bounds_read_from_the_predicate():
     assert window == Window(None, ms + 1)          # never narrower than the predicate
     assert pushdown.bounds((pl.col("time") >= T0) | (pl.col("event") == 23)) == (Window(), None)
     assert pushdown.bounds(pl.col("pid") == 1) == (Window(), None)
+
+
+def test_event_names_bound_the_events_through_the_table():
+    names = {"AUE_EXECVE": [23]}
+    window, events = pushdown.bounds(pl.col("event_name") == "AUE_EXECVE",
+                                     lambda n: names.get(n, []))
+    assert events == frozenset({23}) and window == Window()
+    _, events = pushdown.bounds(pl.col("event_name") == "NOPE", lambda n: names.get(n, []))
+    assert events == frozenset()
+    records = forensics.load(DEMO).records
+    query = pl.col("event_name") == "AUE_EXECVE"
+    got = forensics.scan(DEMO).filter(query).select("source", "offset").collect()
+    assert got.equals(records.filter(query).select("source", "offset"))

@@ -1,0 +1,66 @@
+"""scan() benchmark: queries that select little from the ~1 GB /var/audit of bench_collection.
+
+    python benchmarks/bench_scan.py [--files 40] [--mb-per-file 25]
+
+``forensics.scan`` is lazy: each trail file is decoded, filtered and dropped before the next,
+so a query that keeps little should cost the memory of one file's decode plus what it keeps,
+not the collection. Each case runs in a fresh child process (its peak RSS is its own), on both
+cores, with the C backend. The collection is the one ``bench_collection.py`` builds (built here
+when absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta, timezone
+
+from bench_collection import build
+from measure import machine, mb, run
+from workload import START
+
+
+def cases(folder: str, since: str, until: str) -> list[tuple[str, str]]:
+    execs = "(pl.col('auid') == 502) & (pl.col('event_name') == 'AUE_EXECVE')"
+    keep = "'time', 'pid', 'exec_argv'"
+    return [
+        ("(a) one user's execs: scan().filter() (predicate pushed down)",
+         f"r = forensics.scan({folder!r}).filter({execs}).select({keep}).collect()"),
+        ("(b) one user's execs: scan(auid=, event=) selection options",
+         f"r = forensics.scan({folder!r}, auid=('502',), event=('AUE_EXECVE',))"
+         f".select({keep}).collect()"),
+        ("(c) one-hour window: scan(since=, until=)",
+         f"r = forensics.scan({folder!r}, since={since!r}, until={until!r})"
+         ".select('time', 'event_name', 'pid').collect()"),
+        ("(d) events per name over everything (one column)",
+         f"r = forensics.scan({folder!r}).group_by('event_name').len().collect()"),
+        ("(e) for scale: load() of the same selection as (b)",
+         f"r = forensics.load({folder!r}, auid=('502',), event=('AUE_EXECVE',)).records"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--mb-per-file", type=int, default=25)
+    args = parser.parse_args()
+    folder, span = build(args.files, args.mb_per_file)
+    total = sum(p.stat().st_size for p in folder.iterdir())
+    raw = args.files * args.mb_per_file * 1_000_000
+    mid = datetime.fromtimestamp(START + span * (args.files // 2) + span / 3, timezone.utc)
+    since, until = mid.isoformat(), (mid + timedelta(hours=1)).isoformat()
+    print(machine())
+    print(f"collection: {args.files} files, {mb(raw)} MB decompressed, {mb(total)} MB on disk "
+          f"(every other file gzipped); both cores; C backend")
+    print()
+    print("| case | seconds | peak RSS (MB) | rows kept | result (MB) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, stmt in cases(str(folder), since, until):
+        res = run("import polars as pl, forensics",
+                  stmt + "\nextra = {'rows': r.height, 'frame_bytes': r.estimated_size()}",
+                  cpus=None)
+        print(f"| {name} | {res['seconds']:.2f} | {mb(res['peak_rss'])} | {res['rows']:,} | "
+              f"{mb(res['frame_bytes'])} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
