@@ -14,7 +14,7 @@ import gzip
 import shutil
 from datetime import datetime, timedelta, timezone
 
-from measure import mb, run
+from measure import machine, mb, run
 from workload import OUT, START, cached, mixed_trail, shift_times
 
 _STAMP = "%Y%m%d%H%M%S"
@@ -64,6 +64,7 @@ def main() -> None:
         ("(b) one user's execs, everything", f"a = forensics.load({f!r}, auid=('502',), event=('AUE_EXECVE',))"),
         ("(c) everything", f"a = forensics.load({f!r})"),
     ]
+    print(machine())
     print(f"collection: {args.files} files, {mb(raw)} MB decompressed, {mb(total)} MB on disk "
           f"(every other file gzipped); both cores")
     print()

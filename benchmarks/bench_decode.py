@@ -11,10 +11,8 @@ one core in its own process.
 from __future__ import annotations
 
 import argparse
-import platform
-from datetime import date
 
-from measure import mb, run
+from measure import machine, mb, run
 from workload import cached, mixed_trail
 
 
@@ -26,26 +24,27 @@ def main() -> None:
     path = cached(f"mixed-{args.mb}MB.trail", lambda: mixed_trail(args.mb * 1_000_000))
     size = path.stat().st_size
     p = str(path)
-    cases = [("read file (ceiling, like cat)", "", f"open({p!r}, 'rb').read()", {})]
+    cases = [("read file (ceiling, like cat)", "", f"open({p!r}, 'rb').read()", {}, None)]
     for backend in ("c", "python"):
         if backend == "python" and args.skip_python:
             continue
         cases.append((f"load().records, {backend} backend", "import forensics",
                       f"a = forensics.load({p!r}, backend={backend!r}); r = a.records\n"
-                      "extra = {'rows': r.height, 'frame_bytes': r.estimated_size()}", {}))
+                      "extra = {'rows': r.height, 'frame_bytes': r.estimated_size()}", {},
+                      backend))
     cases.append(("processes + events (after a C decode)",
                   f"import forensics\na = forensics.load({p!r}, backend='c'); a.records",
                   "pr = a.processes; ev = a.events\n"
                   "extra = {'rows': ev.height, 'processes': pr.height, 'frame_bytes': ev.estimated_size()}",
-                  {}))
-    print(f"input: {path.name}, {mb(size)} MB; {platform.machine()}, Python {platform.python_version()}, "
-          f"one core; {date.today()}")
+                  {}, "c"))
+    print(machine())
+    print(f"input: {path.name}, {mb(size)} MB; one core")
     print()
     print("| case | seconds | MB/s | peak RSS (MB) | rows | frame (MB) |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, setup, stmt, env in cases:
+    for name, setup, stmt, env, backend in cases:
         try:
-            res = run(setup, stmt, env=env)
+            res = run(setup, stmt, env=env, backend=backend)
         except Exception as err:  # report and go on: one broken case should not hide the rest
             print(f"| {name} | failed: {err} | | | | |")
             continue
