@@ -18,7 +18,6 @@ helper).
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal

@@ -106,32 +106,32 @@ def _int_literal(node) -> int | None:
     return None
 
 
-def _event_name(node) -> str | None:
-    """The name in ``event_name == "NAME"``."""
+def _equal_to(node, column: str):
+    """The literal node in ``column == literal`` (either side), or None."""
     if not isinstance(node, dict) or "BinaryExpr" not in node:
         return None
     b = node["BinaryExpr"]
     if b["op"] != "Eq":
         return None
     for col, lit in ((b["left"], b["right"]), (b["right"], b["left"])):
-        if _column(col) == "event_name":
-            try:
-                value = lit["Literal"]["Scalar"]["String"]
-            except (KeyError, TypeError):
-                return None
-            return value if isinstance(value, str) else None
+        if _column(col) == column:
+            return lit
     return None
 
 
+def _event_name(node) -> str | None:
+    """The name in ``event_name == "NAME"``."""
+    lit = _equal_to(node, "event_name")
+    try:
+        value = lit["Literal"]["Scalar"]["String"]
+    except (KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def _event_numbers(node) -> frozenset | None:
-    if not isinstance(node, dict) or "BinaryExpr" not in node:
-        return None
-    b = node["BinaryExpr"]
-    if b["op"] != "Eq":
-        return None
-    for col, lit in ((b["left"], b["right"]), (b["right"], b["left"])):
-        if _column(col) == "event":
-            number = _int_literal(lit)
-            if number is not None and 0 <= number <= 0xFFFF:
-                return frozenset({number})
+    lit = _equal_to(node, "event")
+    number = None if lit is None else _int_literal(lit)
+    if number is not None and 0 <= number <= 0xFFFF:
+        return frozenset({number})
     return None

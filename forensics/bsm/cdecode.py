@@ -10,19 +10,17 @@ runs per record.
 
 from __future__ import annotations
 
-import math
-import numbers
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from ._cbsm import ffi, lib
+from .coptions import options as _options
 from ..schema import CORE, DAMAGE_REASONS, Result
 
 __all__ = ["decode", "text_map"]
 
-_MS_MIN, _MS_MAX = -(1 << 63), (1 << 63) - 1
 
 _NAMES = list(CORE.names())
 _REASONS = [ffi.string(lib.bsm_reason_name(i)).decode() for i in range(lib.BSM_NREASONS)]
@@ -74,30 +72,6 @@ def _address(ptr) -> int:
     return int(ffi.cast("uintptr_t", ptr))
 
 
-def _options(since_ms, until_ms, events):
-    opts = ffi.new("bsm_options *")
-    keep = None
-    if since_ms is not None:
-        opts.has_since = 1
-        # t is an integer: t < s  <=>  t < ceil(s); t is within [0, 2**53), so clamping is exact
-        opts.since_ms = min(max(math.ceil(since_ms), _MS_MIN), _MS_MAX)
-    if until_ms is not None:
-        opts.has_until = 1
-        opts.until_ms = min(max(math.ceil(until_ms), _MS_MIN), _MS_MAX)
-    if events is not None:
-        bitmap = bytearray(8192)
-        for event in events:
-            # the same membership as `event_number in events` in decode.py (5.0 == 5, True == 1)
-            if isinstance(event, numbers.Number) and not isinstance(event, complex):
-                try:
-                    number = int(event)
-                except (ValueError, OverflowError, TypeError):
-                    continue
-                if number == event and 0 <= number <= 0xFFFF:
-                    bitmap[number >> 3] |= 1 << (number & 7)
-        keep = ffi.from_buffer("uint8_t[]", bitmap)
-        opts.events = keep
-    return opts, keep
 
 
 class _Owner:

@@ -14,15 +14,14 @@ Imports nothing heavy: ``knox-report reduce`` loads neither Polars nor Arrow on 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ._cbsm import ffi, lib
+from .coptions import MS_MAX as _MS_MAX, MS_MIN as _MS_MIN, options as _options
 
 __all__ = ["posix_form", "posix_bytes", "literal_form", "supported", "Regexes", "Program",
            "Spans", "spans"]
 
-_MS_MIN, _MS_MAX = -(1 << 63), (1 << 63) - 1
 _REASONS = [ffi.string(lib.bsm_reason_name(i)).decode() for i in range(lib.BSM_NREASONS)]
 #: user options in the order of the subject and process ids in ``bsm_fields``
 _USERS = ("auid", "euid", "egid", "ruid", "rgid")
@@ -379,20 +378,6 @@ class Program:
         lib.bsm_program_release(self.c)
 
 
-def _options(since_ms, until_ms, events):
-    """The decoder's pre-checks (as cdecode._options): a window and an event bitmap."""
-    opts = ffi.new("bsm_options *")
-    keep = None
-    if since_ms is not None:
-        opts.has_since = 1
-        opts.since_ms = min(max(math.ceil(since_ms), _MS_MIN), _MS_MAX)
-    if until_ms is not None:
-        opts.has_until = 1
-        opts.until_ms = min(max(math.ceil(until_ms), _MS_MIN), _MS_MAX)
-    if events is not None:
-        keep = ffi.from_buffer("uint8_t[]", _bitmap(e for e in events if 0 <= e <= 0xFFFF))
-        opts.events = keep
-    return opts, keep
 
 
 @dataclass

@@ -7,7 +7,6 @@ Each token id has a filler (``_FILL``) that writes what the token adds to the ro
 
 from __future__ import annotations
 
-import struct
 
 from ..schema import RECORD_CORE
 from ..text import decode_bytes
