@@ -48,8 +48,10 @@ def build(files: int, mb_per_file: int):
     return folder, span
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def prepared(description: str):
+    """The collection a benchmark runs on, built once: (args, folder, on-disk bytes,
+    decompressed bytes, and a one-hour window in its middle as ISO since/until)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--mb-per-file", type=int, default=25)
     args = parser.parse_args()
@@ -57,7 +59,11 @@ def main() -> None:
     total = sum(p.stat().st_size for p in folder.iterdir())
     raw = args.files * args.mb_per_file * 1_000_000
     mid = datetime.fromtimestamp(START + span * (args.files // 2) + span / 3, timezone.utc)
-    since, until = mid.isoformat(), (mid + timedelta(hours=1)).isoformat()
+    return args, folder, total, raw, mid.isoformat(), (mid + timedelta(hours=1)).isoformat()
+
+
+def main() -> None:
+    args, folder, total, raw, since, until = prepared(__doc__.splitlines()[0])
     f = str(folder)
     cases = [
         ("(a) one-hour window", f"a = forensics.load({f!r}, since={since!r}, until={until!r})"),

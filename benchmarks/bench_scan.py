@@ -11,12 +11,9 @@ when absent).
 
 from __future__ import annotations
 
-import argparse
-from datetime import datetime, timedelta, timezone
 
-from bench_collection import build
+from bench_collection import prepared
 from measure import machine, mb, run
-from workload import START
 
 
 def cases(folder: str, since: str, until: str) -> list[tuple[str, str]]:
@@ -39,15 +36,7 @@ def cases(folder: str, since: str, until: str) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=40)
-    parser.add_argument("--mb-per-file", type=int, default=25)
-    args = parser.parse_args()
-    folder, span = build(args.files, args.mb_per_file)
-    total = sum(p.stat().st_size for p in folder.iterdir())
-    raw = args.files * args.mb_per_file * 1_000_000
-    mid = datetime.fromtimestamp(START + span * (args.files // 2) + span / 3, timezone.utc)
-    since, until = mid.isoformat(), (mid + timedelta(hours=1)).isoformat()
+    args, folder, total, raw, since, until = prepared(__doc__.splitlines()[0])
     print(machine())
     print(f"collection: {args.files} files, {mb(raw)} MB decompressed, {mb(total)} MB on disk "
           f"(every other file gzipped); both cores; C backend")
