@@ -25,7 +25,7 @@ from hypothesis import given, strategies as st
 from click.testing import CliRunner
 
 from forensics.bsm import tokens
-from forensics.bsm.praudit import render, xml_escape
+from forensics.bsm.praudit import render, values, xml_escape
 from forensics.cli.praudit import praudit
 from forensics.tables import EventTable, Users
 
@@ -95,13 +95,7 @@ def stdout_of(*args, **kw) -> bytes:
 
 # BSM errnos that macOS's <sys/errno.h> does not define for user space (xnu bsd/sys/errno.h):
 # libbsm maps them to no local errno, so praudit on macOS prints "failure: Unknown error: N".
-NOT_ON_MACOS = set("""
-    ECHRNG EL2NSYNC EL3HLT EL3RST ELNRNG EUNATCH ENOCSI EL2HLT EBADE EBADR EXFULL ENOANO EBADRQC
-    EBADSLT EDEADLOCK EBFONT ENONET ENOPKG EADV ESRMNT ECOMM ELOCKUNMAPPED ENOTACTIVE ENOTUNIQ
-    EBADFD EREMCHG ELIBACC ELIBBAD ELIBSCN ELIBMAX ELIBEXEC ERESTART ESTRPIPE EDOOFUS EJUSTRETURN
-    ENOIOCTL EDIRIOCTL EPOLICY EDOTDOT EUCLEAN ENOTNAM ENAVAIL EISNAM EREMOTEIO ENOMEDIUM
-    EMEDIUMTYPE ENOKEY EKEYEXPIRED EKEYREVOKED EKEYREJECTED ENOTCAPABLE ECAPMODE EINTEGRITY
-""".split())
+NOT_ON_MACOS = values.NOT_ON_MACOS      # one list, the renderer's own
 
 
 def _errno_rows():

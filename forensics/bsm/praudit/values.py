@@ -99,7 +99,7 @@ def data_items(how: int, unit: int, count: int, payload: bytes) -> bytes:
 #: (ERESTART and EJUSTRETURN are kernel-only there; EPOLICY is ENOPOLICY on macOS). For them
 #: ``au_bsm_to_errno`` fails and praudit prints ``failure: Unknown error: N``, as it does for a
 #: number libbsm does not know at all.
-_NOT_ON_MACOS = frozenset("""
+NOT_ON_MACOS = frozenset("""
     ECHRNG EL2NSYNC EL3HLT EL3RST ELNRNG EUNATCH ENOCSI EL2HLT EBADE EBADR EXFULL ENOANO EBADRQC
     EBADSLT EDEADLOCK EBFONT ENONET ENOPKG EADV ESRMNT ECOMM ELOCKUNMAPPED ENOTACTIVE ENOTUNIQ
     EBADFD EREMCHG ELIBACC ELIBBAD ELIBSCN ELIBMAX ELIBEXEC ERESTART ESTRPIPE EDOOFUS EJUSTRETURN
@@ -107,7 +107,7 @@ _NOT_ON_MACOS = frozenset("""
     EMEDIUMTYPE ENOKEY EKEYEXPIRED EKEYREVOKED EKEYREJECTED ENOTCAPABLE ECAPMODE EINTEGRITY
 """.split())
 NO_MACOS_ERRNO = frozenset(number for number in range(256)
-                           if (bsm_errno(number) or ("",))[0] in _NOT_ON_MACOS)
+                           if (bsm_errno(number) or ("",))[0] in NOT_ON_MACOS)
 
 
 def return_text(status: int) -> bytes:
