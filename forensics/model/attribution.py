@@ -61,14 +61,23 @@ _GUESSED = "ambiguous exec cut"
 
 
 def _distrust_guesses(events: pl.DataFrame) -> pl.DataFrame:
-    """Records whose subject rests on a guessed exec_args cut: confidence low, and said why."""
-    guessed = (pl.col("damage") == _GUESSED).fill_null(False)
+    """Records whose subject rests on a guessed exec_args cut: confidence low, and said why.
+
+    Only those (few) rows are rewritten: a ``when/then`` would build the longer sentence for
+    every record and keep all of it alive in the new column.
+    """
+    if "damage" not in events.columns:
+        return events
+    rows = (events.get_column("damage") == _GUESSED).fill_null(False).arg_true()
+    if rows.is_empty():
+        return events
+    evidence = events.get_column("evidence")
+    said = evidence.gather(rows) + (
+        " The kernel cut this exec's strings where another clean cut gives another subject"
+        " (ambiguous exec cut): the subject may be forged by its own arguments.")
     return events.with_columns(
-        pl.when(guessed).then(pl.lit("low")).otherwise("confidence").alias("confidence"),
-        pl.when(guessed).then(pl.col("evidence") + pl.lit(
-            " The kernel cut this exec's strings where another clean cut gives another subject"
-            " (ambiguous exec cut): the subject may be forged by its own arguments."))
-        .otherwise("evidence").alias("evidence"))
+        events.get_column("confidence").scatter(rows, "low"),
+        evidence.scatter(rows, said))
 
 
 def _lives_of(r: pl.DataFrame, lives: pl.DataFrame) -> pl.DataFrame:

@@ -88,7 +88,8 @@ def _by_path(ctx: Context, ev: pl.LazyFrame) -> Table:
         pl.col("signing_id").drop_nulls().first().alias("signing_id"),
         pl.col("time").min().alias("first"), pl.col("time").max().alias("last"))
     total = per.select(pl.len()).collect().item()
-    shown = pick(per.sort("n", "path", descending=[True, False]),
+    # (path, person) is unique: sorting by both makes the page the same on every run
+    shown = pick(per.sort("n", "path", "user", descending=[True, False, False], nulls_last=True),
         "path", person(), "actions", "n", "failed", program(),
         time_text("first"), time_text("last"))
     cols = ("path", "person", "actions", "records", "failed", "a program", "first", "last")
