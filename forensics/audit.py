@@ -15,6 +15,7 @@ import polars as pl
 
 from . import pipeline, pushdown, schema
 from .bsm import decode
+from .errors import CollectionError, SelectionError
 from .bsm.tokens import TOKENS
 from .explore import Explore
 from .pipeline import derive_records
@@ -41,30 +42,31 @@ class Audit(Explore):
     def tokens_at(self, keys) -> pl.DataFrame:
         """The ``tokens`` rows of just the records named by ``(source, offset)`` pairs.
 
-        Only the trail files named are read again; the report uses this to show the records
-        its evidence sentences cite without decoding every token of the selection.
+        Only those records' bytes are read again (each file streamed once, from the first to
+        the last record wanted); the report uses this to show the records its evidence sentences
+        cite without decoding every token of the selection.
         """
         wanted: dict[str, set] = {}
         for src, off in keys:
             wanted.setdefault(src, set()).add(off)
-        rows = []
+        rows: list = []
         for trail in self.files:
             offsets = wanted.get(trail.path)
-            if not offsets:
-                continue
-            buf, _damage = trail.read()      # the good bytes (damage is in errors)
-            for item in decode.frame(buf):
-                if item.kind != "record" or item.offset not in offsets:
-                    continue
-                toks, _damage = decode.walk(buf, item.offset, item.offset + item.length - 7)
-                end = item.offset + item.length
-                toks.append(decode.Token(0x13, end - 7, 7, (0xB105, item.length)))
-                for index, tok in enumerate(toks):
-                    spec = TOKENS[tok.id]
-                    rows.append((trail.path, item.offset, index, tok.offset, tok.length, tok.id,
-                                 spec.name, _fields_json(spec, tok.values),
-                                 bytes(buf[tok.offset:tok.offset + tok.length])))
+            if offsets:
+                for offset, record in _records_at(trail, self._spans(trail.path, offsets)):
+                    rows.extend(_token_rows(trail.path, offset, record))
         return pl.DataFrame(rows, schema=schema.TOKENS, orient="row")
+
+    def _spans(self, source: str, offsets: set) -> list[tuple[int, int]]:
+        """(offset, length) of the records of ``source`` at ``offsets``, by offset."""
+        rec = self.records
+        found = (rec.lazy().filter((pl.col("source") == source)
+                                   & pl.col("offset").is_in(sorted(offsets)))
+                 .select("offset", *(["length"] if "length" in rec.columns else []))
+                 .unique("offset").sort("offset").collect())
+        if "length" in found.columns:
+            return [(int(o), int(n)) for o, n in found.iter_rows()]
+        return [(int(o), 0) for o in found.get_column("offset")]
 
     @cached_property
     def ordered(self) -> pl.DataFrame:
@@ -90,6 +92,61 @@ class Audit(Explore):
         return sessions.sessions(self.records, self.tables.users, ordered=self.ordered)
 
 
+#: records are read in pieces of at most this many bytes while skipping to the next one wanted
+_SKIP = 1 << 20
+
+
+def _records_at(trail, spans: list[tuple[int, int]]):
+    """(offset, bytes) of each record span of ``trail``, streamed in order: a plain file seeks, a
+    compressed one is decompressed and skipped up to each record. A span of length 0 (unknown)
+    is framed from the header's size. Stops quietly where the content ends or breaks (that
+    damage is already in ``errors``)."""
+    try:
+        stream = trail.open()
+    except (OSError, ValueError, CollectionError):
+        return
+    with stream:
+        pos = 0
+        try:
+            for offset, length in spans:
+                if offset < pos:
+                    continue
+                if stream.seekable():
+                    stream.seek(offset)
+                else:
+                    while pos < offset:
+                        skipped = len(stream.read(min(_SKIP, offset - pos)))
+                        if not skipped:
+                            return
+                        pos += skipped
+                head = stream.read(5) if length == 0 else b""
+                if length == 0:
+                    if len(head) < 5:
+                        return
+                    length = int.from_bytes(head[1:5], "big")
+                record = head + stream.read(max(length - len(head), 0))
+                pos = offset + len(record)
+                if len(record) < length:
+                    return
+                yield offset, record
+        except (OSError, ValueError, EOFError, CollectionError):
+            return
+
+
+def _token_rows(source: str, offset: int, record: bytes) -> list[tuple]:
+    """The ``tokens`` rows of one record held in ``record`` (offsets made absolute)."""
+    length = len(record)
+    toks, _damage = decode.walk(record, 0, length - 7)
+    toks.append(decode.Token(0x13, length - 7, 7, (0xB105, length)))
+    rows = []
+    for index, tok in enumerate(toks):
+        spec = TOKENS[tok.id]
+        raw = bytes(record[tok.offset:tok.offset + tok.length])
+        rows.append((source, offset, index, offset + tok.offset, tok.length, tok.id, spec.name,
+                     _fields_json(spec, tok.values), raw))
+    return rows
+
+
 def _jsonable(value):
     if isinstance(value, bytes):
         from .text import decode_bytes
@@ -109,20 +166,33 @@ def _fields_json(spec, values) -> str:
 _CONCAT_EVERY = 64
 
 
+#: the records columns ``load(columns=...)`` always keeps: they name and place a record
+IDENTITY = ("source", "offset", "time")
+
+
 def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
          audit_event=None, audit_class=None, passwd=None, group=None, dslocal=None,
-         **selection) -> Audit:
+         columns=None, **selection) -> Audit:
     """Read trails, directories like /var/audit, or archives into an :class:`Audit`.
 
     ``since``/``until`` take what ``--since/--until`` take (str) or aware datetimes;
     ``selection`` takes the auditreduce-style options of
-    :class:`forensics.collection.selection.Selection` by their long names.
+    :class:`forensics.collection.selection.Selection` by their long names. ``columns``
+    (default: all) keeps only these records columns, plus ``source``, ``offset`` and ``time``;
+    the others are never decoded, which saves time and memory (the report asks for the ones it
+    reads).
     """
+    if columns is not None:
+        unknown = sorted(set(columns) - set(schema.RECORDS.names()))
+        if unknown:
+            raise SelectionError(f"no records column {', '.join(unknown)}")
+        wanted = set(columns) | set(IDENTITY)
+        columns = [c for c in schema.RECORDS.names() if c in wanted]
     plan = pipeline.make_plan(since=since, until=until, tz=tz, backend=backend,
                               audit_event=audit_event, audit_class=audit_class, passwd=passwd,
                               group=group, dslocal=dslocal, **selection)
     frames, errors, sources, files = [], [], [], []
-    for item, res, reason in _results(paths, plan):
+    for item, res, reason in _results(paths, plan, columns=columns):
         sources.append(pipeline.source_row(item, res, reason))
         damage = getattr(item, "damage", None)
         if res is None and damage:      # an archive that breaks between members
@@ -133,7 +203,9 @@ def load(*paths, since=None, until=None, tz=None, backend: str | None = None,
             errors.extend((item.path, o, n, r) for o, n, r in res.errors)
             if len(frames) >= _CONCAT_EVERY:    # many small files: one frame, not thousands
                 frames = [pl.concat(frames, rechunk=True)]
-    records = pl.concat(frames) if frames else schema.empty(schema.RECORDS)
+    empty = schema.empty(schema.RECORDS)
+    records = (pl.concat(frames) if frames
+               else empty if columns is None else empty.select(columns))
     source_frame = (pipeline.with_gaps(pl.DataFrame(sources, schema=schema.SOURCES)) if sources
                     else schema.empty(schema.SOURCES))
     return Audit(

@@ -134,3 +134,22 @@ def test_readme_documents_every_process_column():
     readme = (ROOT / "README.md").read_text()
     missing = [name for name, _, _ in processes.LIFETIME if f"`{name}`" not in readme]
     assert not missing
+
+
+def test_load_keeps_only_the_columns_asked_for(backend):
+    path = shared_path("openbsm", "auditdir")
+    full = forensics.load(path, backend=backend)
+    some = forensics.load(path, backend=backend, columns=["paths", "event_name", "auid"])
+    assert some.records.columns == ["source", "offset", "time", "event_name", "auid", "paths"]
+    assert some.records.equals(full.records.select(some.records.columns))
+    assert some.errors.equals(full.errors) and some.sources.equals(full.sources)
+    with pytest.raises(forensics.KnoxError, match="no records column nope"):
+        forensics.load(path, columns=["auid", "nope"])
+
+
+def test_a_selection_reads_columns_the_projection_drops(backend):
+    path = shared_path("openbsm", "auditdir")
+    full = forensics.load(path, backend=backend, ruid=("0",))
+    some = forensics.load(path, backend=backend, ruid=("0",), columns=["event"])
+    assert some.records.height == full.records.height > 0
+    assert some.records.columns == ["source", "offset", "time", "event"]

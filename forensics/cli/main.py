@@ -82,7 +82,7 @@ def report(ctx, paths, outputs, text, force, quiet, backend, **options) -> None:
     """Read trails, /var/audit folders or archives; write one self-contained HTML report."""
     from ..audit import load
     from ..collection import timewords
-    from ..report import html, sections, summary
+    from ..report import html, sections, structure, summary
     from . import inputs, page
     from .progress import Progress
 
@@ -108,7 +108,8 @@ def report(ctx, paths, outputs, text, force, quiet, backend, **options) -> None:
     progress = Progress(quiet)
     n_files, n_bytes = inputs.given_bytes(paths) if progress.on else (0, 0)
     with progress.step(f"reading {n_files} file(s), {n_bytes / 1e6:,.1f} MB"):
-        audit = load(*paths, backend=backend, objects=tuple(objects), **options)
+        audit = load(*paths, backend=backend, objects=tuple(objects),
+                     columns=structure.RECORD_COLUMNS, **options)
     given = []
     if not text:                                 # the text summary does not list inputs
         with progress.step("hashing inputs", inputs.hashed_bytes(paths, audit.sources)) as adv:

@@ -8,11 +8,19 @@ from typing import Any
 
 import polars as pl
 
+from ..model.order import NEEDED
 from ..tables import bsm_errno
 from .cells import Table
 from .refs import Finder
 
-__all__ = ["SECTIONS", "Input", "Run", "Section", "Report", "Context"]
+__all__ = ["SECTIONS", "RECORD_COLUMNS", "Input", "Run", "Section", "Report", "Context"]
+
+#: the records columns the report reads (those the model reads, and the ones its sections show):
+#: the main job decodes only these
+RECORD_COLUMNS = tuple(dict.fromkeys((
+    *NEEDED, "source", "length", "event_name", "event_classes", "return_errno", "exec_env",
+    "damage", "remote_address", "remote_port", "local_address", "local_port", "socket_family",
+    "socket_path")))
 
 #: section ids, in page order, with their headings
 SECTIONS = {
