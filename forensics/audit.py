@@ -87,6 +87,16 @@ class Audit(Explore):
                                   ordered=self.ordered)
 
     @cached_property
+    def attributed(self) -> pl.DataFrame:
+        """``events`` without its ``evidence`` column (a sentence per record, the largest
+        column): what the report reads. It is ``events`` itself once that has been built."""
+        if "events" in vars(self):
+            return self.events
+        from .model import attribution
+        return attribution.events(self.records, self.processes, self.tables.users,
+                                  ordered=self.ordered, evidence=False)
+
+    @cached_property
     def sessions(self) -> pl.DataFrame:
         from .model import sessions
         return sessions.sessions(self.records, self.tables.users, ordered=self.ordered)

@@ -29,10 +29,13 @@ _FAILED_CLAIM, _OWN_AUID, _LIFE, _RUID, _NOBODY, _NO_SUBJECT = range(6)
 
 
 def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
-           users=None, ordered: pl.DataFrame | None = None) -> pl.DataFrame:
+           users=None, ordered: pl.DataFrame | None = None, *,
+           evidence: bool = True) -> pl.DataFrame:
     """Every record with its lifetime, program, person and the evidence for it.
     ``processes``: ``processes.build(records)``, built when not given; ``ordered``:
-    ``order.order(records)`` when the caller already has it."""
+    ``order.order(records)`` when the caller already has it. ``evidence=False`` leaves out the
+    ``evidence`` column (a sentence per record, the largest one) for callers that never show
+    it."""
     r = ensure(records, ordered)
     if processes is None:
         processes = proc.build(records, r)
@@ -42,17 +45,19 @@ def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
     r = r.with_columns([runs.get_column(c).gather(r.get_column("_run"))
                         for c in runs.columns[1:]])
     euid, ruid, person, lid = pl.col("euid"), pl.col("ruid"), pl.col("user"), r.get_column("lid")
+    said = [pl.format("{}:{}: {}", "src", "offset", "_msg").alias("evidence")] if evidence else []
     r = r.with_columns(
-        pl.format("{}:{}: {}", "src", "offset", "_msg").alias("evidence"),
+        *said,
         pl.when(person.is_not_null() & (pl.col("pid") != 0))
         .then((euid == 0) | (euid != person) | (ruid != person)).alias("elevated"),
         lives.get_column("proc_id").gather(lid),
         lives.get_column("responsible_proc_id").gather(lid))
-    added = r.select("row", *EVENT_COLUMNS.names())
+    names = [c for c in EVENT_COLUMNS.names() if evidence or c != "evidence"]
+    added = r.select("row", *names)
     if not added.get_column("row").is_sorted():
         added = added.sort("row")
-    return _distrust_guesses(
-        records.hstack(added.drop("row").cast(dict(EVENT_COLUMNS)).get_columns()))
+    return _distrust_guesses(records.hstack(
+        added.drop("row").cast({c: EVENT_COLUMNS[c] for c in names}).get_columns()))
 
 
 #: A record whose subject the decoder had to guess (bsm/: ``ambiguous exec cut``): argument
@@ -71,6 +76,8 @@ def _distrust_guesses(events: pl.DataFrame) -> pl.DataFrame:
     rows = (events.get_column("damage") == _GUESSED).fill_null(False).arg_true()
     if rows.is_empty():
         return events
+    if "evidence" not in events.columns:
+        return events.with_columns(events.get_column("confidence").scatter(rows, "low"))
     evidence = events.get_column("evidence")
     said = evidence.gather(rows) + (
         " The kernel cut this exec's strings where another clean cut gives another subject"

@@ -3,8 +3,9 @@
 ``build(audit, run)`` returns a :class:`Report`: run facts, then one :class:`Section` per part
 of the page (``SECTIONS``), each holding capped :class:`~forensics.report.cells.Table` rows,
 sentences, process trees, charts or decoded records. Every person comes from attribution
-(``audit.events``, ``processes``, ``sessions``), never from a raw auid. Frames are filtered
-lazily and counted with group-bys; only capped heads become Python values.
+(``audit.attributed``, which is ``events`` without its evidence column; ``processes``,
+``sessions``), never from a raw auid. Frames are filtered lazily and counted with group-bys;
+only capped heads become Python values.
 """
 
 from __future__ import annotations

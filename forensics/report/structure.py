@@ -112,7 +112,7 @@ class Context:
             if number is not None:
                 known = bsm_errno(number)
                 errno[number] = known[0] if known else str(number)
-        return cls(audit, Finder(sources), audit.events, counts, errno)
+        return cls(audit, Finder(sources), audit.attributed, counts, errno)
 
     def events_of_class(self, *classes: str) -> list[int]:
         """Event numbers present whose classes include any of ``classes``."""

@@ -391,3 +391,12 @@ def test_audit_object_uses_these_functions(tmp_path):
     s = audit.sessions
     bob = one(s, how="ssh", success=True, user=BOB)
     assert (bob["user_name"], bob["session_id"]) == ("bob", 100021)
+
+
+def test_events_without_evidence_are_events_less_that_column():
+    import forensics
+    lean = forensics.load(str(DEMO)).attributed           # built first: without evidence
+    assert "evidence" not in lean.columns
+    audit = forensics.load(str(DEMO))
+    assert lean.equals(audit.events.drop("evidence"))
+    assert audit.attributed is audit.events               # built after events: events itself
