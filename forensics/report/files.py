@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from .cells import pick, Table, elevated, how_sure, person, program, result, rows_of, time_text
+from .cells import (DATA_CAP, Table, elevated, how_sure, person, pick, program, result, rows_of,
+                    time_text)
 from .structure import SECTIONS, Context, Run, Section
 
 __all__ = ["section", "actions"]
@@ -37,6 +38,9 @@ def actions(ctx: Context) -> dict[int, str]:
 
 
 def _file_events(ctx: Context) -> pl.LazyFrame:
+    """One narrow row per file event (its row in ``ctx.events``, time, action, path and what
+    the by-path table groups), collected once for the three tables; the other columns are
+    gathered for the rows shown only."""
     acts = actions(ctx)
     paths = pl.col("paths")
     n = paths.list.len()
@@ -46,12 +50,10 @@ def _file_events(ctx: Context) -> pl.LazyFrame:
     path = (pl.when(action == "rename")
             .then(pl.concat_str([source, paths.list.last()], separator=" → "))
             .otherwise(paths.list.last()))
-    # one narrow frame, collected once, for the three tables
-    return (ctx.events.lazy().filter(pl.col("event").is_in(list(acts)) & (n > 0))
-            .select("time", action.alias("action"), path.alias("path"), "user", "user_name",
-                    "attribution_kind", "confidence", "elevated", "image", "signing_id", "pid",
-                    "success",
-                    "return_errno", "source", "offset")
+    return (ctx.events.lazy().with_row_index("_row")
+            .filter(pl.col("event").is_in(list(acts)) & (n > 0))
+            .select("_row", "time", action.alias("action"), path.alias("path"), "user",
+                    "user_name", "success", "image", "signing_id")
             .collect().lazy())
 
 
@@ -69,7 +71,10 @@ def section(ctx: Context, run: Run) -> Section:
 
 def _table(ctx: Context, ev: pl.LazyFrame, name: str, title: str) -> Table:
     total = ev.select(pl.len()).collect().item()
-    shown = pick(ev.sort("time"),
+    first = ev.sort("time", "_row").head(DATA_CAP).collect()
+    more = ctx.events.select("attribution_kind", "confidence", "elevated", "pid",
+                             "return_errno", "source", "offset")[first.get_column("_row")]
+    shown = pick(pl.concat([first, more], how="horizontal"),
         time_text("time"), "action", "path", person(), how_sure(), elevated(),
         program(), "pid", result(ctx.errno), "source",
         "offset")
