@@ -1,15 +1,20 @@
-"""cffi builder for ``forensics.bsm._cbsm``: wires ``csrc/bsm.h``, ``csrc/select.h`` and their
-C files, nothing else.
+"""cffi builder for ``forensics.bsm._cbsm``: wires ``csrc/bsm.h``, ``csrc/select.h`` and the
+C files behind them (``columns.c`` is internal to ``bsm.c``), nothing else.
 
 Out-of-line API mode. setup.py runs it through ``cffi_modules``; by hand::
 
     python forensics/bsm/_build_ffi.py   # builds forensics/bsm/_cbsm*.so in place
+
+By hand the module is built in a temporary folder beside it and then renamed over the old one
+in one step: processes importing it meanwhile see the old file or the new one, never half of
+one (and a process that has the old one loaded keeps its own copy).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 
 from cffi import FFI
 
@@ -26,19 +31,40 @@ def _declarations(name: str) -> str:
     return re.sub(r"/\*.*?\*/", "", body, flags=re.S)
 
 
+_SOURCES = ("forensics/bsm/csrc/bsm.c", "forensics/bsm/csrc/columns.c",
+            "forensics/bsm/csrc/select.c")
 CDEF = "\n".join(_declarations(name) for name in _HEADERS)
 
-ffibuilder = FFI()
-ffibuilder.cdef(CDEF)
-ffibuilder.set_source(
-    "forensics.bsm._cbsm",
-    "".join(f'#include "{name}"\n' for name in _HEADERS),
-    # relative to the project root (setup.py's folder)
-    sources=["forensics/bsm/csrc/bsm.c", "forensics/bsm/csrc/select.c"],
-    include_dirs=["forensics/bsm/csrc"],
-    extra_compile_args=["-O2"],
-)
+
+
+def _builder(root: str = "") -> FFI:
+    """The cffi builder; the sources relative to the project root (setup.py's folder), or
+    under ``root`` when given (a build from another folder)."""
+    ffi = FFI()
+    ffi.cdef(CDEF)
+    ffi.set_source(
+        "forensics.bsm._cbsm",
+        "".join(f'#include "{name}"\n' for name in _HEADERS),
+        sources=[os.path.join(root, path) for path in _SOURCES],
+        include_dirs=[os.path.join(root, "forensics/bsm/csrc")],
+        extra_compile_args=["-O2"],
+    )
+    return ffi
+
+
+ffibuilder = _builder()
+
+
+def build_in_place() -> str:
+    """Compile into a temporary folder beside the module, then rename it over the old one."""
+    root = os.path.dirname(os.path.dirname(_HERE))
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=_HERE) as tmp:
+        built = _builder(root).compile(tmpdir=tmp, verbose=True)
+        # the name setup.py gives it: cffi's module uses the limited API (abi3)
+        target = os.path.join(_HERE, "_cbsm.abi3.so")
+        os.replace(built, target)       # same file system: atomic
+    return target
+
 
 if __name__ == "__main__":
-    os.chdir(os.path.dirname(os.path.dirname(_HERE)))    # the project root
-    ffibuilder.compile(verbose=True)
+    print(build_in_place())

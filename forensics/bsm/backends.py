@@ -11,11 +11,14 @@ import pyarrow as pa
 
 from . import decode as pydecode
 from .choice import VALID, c_available, choose
-from .rows import columns
+from . import rows
+from .decode import core_columns
 from ..errors import BackendError
 from ..schema import CORE, UTC_MS, Result
 
-__all__ = ["VALID", "BackendError", "choose", "c_available", "decode_records", "Result"]
+__all__ = ["VALID", "BackendError", "choose", "c_available", "core_columns", "decode_records",
+           "Result"]
+
 
 def _arrow_column(name: str, values: list) -> pa.Array:
     """One core column from Python values, through Arrow (much faster for nested lists)."""
@@ -39,7 +42,8 @@ def _batch_frame(columns: dict) -> pl.DataFrame:
     return pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
 
 
-def _python(buf, consume: bool = False, **opts) -> Result:
+def _python(buf, consume: bool = False, columns=None, **opts) -> Result:
+    names = None if columns is None else core_columns(columns)    # unknown names fail first
     # Batches of rows become Arrow tables as they come, so only one batch of Python objects
     # is alive at a time.
     decoder = pydecode.Decoder(buf, **opts)
@@ -54,7 +58,9 @@ def _python(buf, consume: bool = False, **opts) -> Result:
     if consume and isinstance(buf, bytearray):
         decoder.buf = None
         buf.clear()
-    frame = pl.concat(frames, rechunk=False) if frames else _batch_frame(columns([]))
+    frame = pl.concat(frames, rechunk=False) if frames else _batch_frame(rows.columns([]))
+    if names is not None:
+        frame = frame.select(names)
     return Result(frame, decoder.errors, decoder.records_seen, decoder.file_tokens)
 
 
@@ -65,11 +71,14 @@ def _c(buf, **opts) -> Result:
 
 def decode_records(buf, backend: str | None = None, *, since_ms: int | None = None,
                    until_ms: int | None = None, events: frozenset | None = None,
-                   consume: bool = False) -> Result:
+                   consume: bool = False, columns=None) -> Result:
     """Decode one trail held in memory with the chosen backend.
 
     ``consume=True``: ``buf`` is a bytearray nobody needs afterwards; it is emptied as soon as
     the records are decoded, so the input and the frame are not held together.
+    ``columns``: None (every ``schema.CORE`` column) or the names to keep, in ``CORE`` order;
+    the C core does not produce the others (unknown names: ValueError).
     """
     run = _c if choose(backend) == "c" else _python
-    return run(buf, since_ms=since_ms, until_ms=until_ms, events=events, consume=consume)
+    return run(buf, since_ms=since_ms, until_ms=until_ms, events=events, consume=consume,
+               columns=columns)

@@ -1,25 +1,32 @@
 """The C decoder backend: ``csrc/bsm.c`` fills column buffers, this turns them into one frame.
 
 The C core (``forensics.bsm._cbsm``) frames the trail, walks every record and writes one row per
-record into growable column buffers, exactly as ``forensics.bsm.decode`` does in Python. The
-buffers are wrapped as Arrow arrays without copying, one column at a time (``pa.foreign_buffer``
-keeps a column's C memory alive until the last Arrow buffer that uses it is gone, then
-``bsm_free_column`` frees it), and become a frame with exactly ``schema.CORE``. No Python code
-runs per record.
+record into growable column buffers, exactly as ``forensics.bsm.decode`` does in Python, in the
+layout Polars keeps (string views, validity bits; see ``csrc/columns.c``). The buffers are
+wrapped as Arrow arrays without copying, one column at a time (``pa.foreign_buffer`` keeps a
+column's C memory alive until the last Arrow buffer that uses it is gone, then
+``bsm_free_column`` frees it), and Polars adopts them as they are: a frame with exactly
+``schema.CORE`` (or the columns asked for). No Python code runs per record.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from ._cbsm import ffi, lib
+from .decode import core_columns
 from .coptions import options as _options
 from ..schema import CORE, DAMAGE_REASONS, Result
 
-__all__ = ["decode", "text_map"]
+__all__ = ["decode", "text_map", "SPLIT_MIN"]
+
+#: a buffer at least this large is decoded in two halves at once (on two or more cores)
+SPLIT_MIN = 32 << 20
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 _NAMES = list(CORE.names())
@@ -29,17 +36,18 @@ if _REASONS != list(DAMAGE_REASONS):
 if lib.bsm_num_columns() != len(_NAMES):
     raise ImportError("the C core's columns differ from schema.CORE")
 
-_ARG_TYPE = pa.struct([("number", pa.uint8()), ("value", pa.uint64()), ("text", pa.large_string())])
-_LIST_STR = pa.large_list(pa.large_string())
+_ARG_TYPE = pa.struct([("number", pa.uint8()), ("value", pa.uint64()), ("text", pa.string_view())])
+_LIST_STR = pa.large_list(pa.string_view())
 _LIST_ARG = pa.large_list(_ARG_TYPE)
 
 
 def _arrow_type(dtype: pl.DataType) -> pa.DataType:
+    """The Arrow type Polars keeps for a core dtype (strings as views, lists large)."""
     if dtype == pl.Datetime("ms", "UTC"):
         return pa.timestamp("ms", tz="UTC")
     simple = {pl.UInt8: pa.uint8(), pl.UInt16: pa.uint16(), pl.UInt32: pa.uint32(),
               pl.UInt64: pa.uint64(), pl.Int64: pa.int64(), pl.Boolean: pa.bool_(),
-              pl.String: pa.large_string()}
+              pl.String: pa.string_view()}
     for pl_type, pa_type in simple.items():
         if dtype == pl_type:
             return pa_type
@@ -72,8 +80,6 @@ def _address(ptr) -> int:
     return int(ffi.cast("uintptr_t", ptr))
 
 
-
-
 class _Owner:
     """Keeps the C result (its column table, errors and counts) alive; frees it afterwards."""
 
@@ -96,82 +102,168 @@ class _ColumnOwner:
         lib.bsm_free_column(self.owner.res, self.index)
 
 
-def _bitmap(col, n: int):
-    """Validity bitmap from the C byte array (None when every row is valid)."""
-    if col.null_count == 0:
-        return None
-    valid = np.frombuffer(ffi.buffer(col.valid, n), dtype=np.uint8)
-    return pa.py_buffer(np.packbits(valid, bitorder="little"))
+def _buffer(owner, ptr, size: int):
+    return pa.foreign_buffer(_address(ptr), size, base=owner)
 
 
-def _strings(owner, offsets, count: int, data, data_len: int, validity=None, null_count=0):
-    off = pa.foreign_buffer(_address(offsets), 8 * (count + 1), base=owner)
-    dat = pa.foreign_buffer(_address(data), max(data_len, 0), base=owner)
-    return pa.Array.from_buffers(pa.large_string(), count, [validity, off, dat],
-                                 null_count=null_count)
+def _views(owner, col, views, count: int, validity=None, nulls: int = 0) -> pa.Array:
+    """String views over the column's data blocks (Arrow's variadic buffers)."""
+    blocks = [_buffer(owner, col.blocks[b], int(col.block_len[b])) for b in range(col.nblocks)]
+    return pa.Array.from_buffers(pa.string_view(), count,
+                                 [validity, _buffer(owner, views, 16 * count), *blocks],
+                                 null_count=nulls)
 
 
 def _column(owner, col, n: int, typ: pa.DataType) -> pa.Array:
-    kind = col.kind
-    validity = _bitmap(col, n)
-    nulls = int(col.null_count)
+    kind, nulls = col.kind, int(col.null_count)
+    validity = _buffer(owner, col.valid, (n + 7) // 8) if nulls else None
     if kind == lib.BSM_FIXED:
-        values = pa.foreign_buffer(_address(col.values), n * col.width, base=owner)
+        values = _buffer(owner, col.values, n * col.width)
         return pa.Array.from_buffers(typ, n, [validity, values], null_count=nulls)
     if kind == lib.BSM_BOOL:
-        raw = np.frombuffer(ffi.buffer(col.values, n), dtype=np.uint8)
-        values = pa.py_buffer(np.packbits(raw, bitorder="little"))
+        values = _buffer(owner, col.values, (n + 7) // 8)
         return pa.Array.from_buffers(typ, n, [validity, values], null_count=nulls)
     if kind == lib.BSM_STRING:
-        return _strings(owner, col.offsets, n, col.data, col.data_len, validity, nulls)
+        return _views(owner, col, col.values, n, validity, nulls)
     nchild = int(col.nchild)
-    text = _strings(owner, col.child_offsets, nchild, col.data, col.data_len)
+    text = _views(owner, col, col.child_views, nchild)
     if kind == lib.BSM_LIST:
         child = text
     else:
         number = pa.Array.from_buffers(pa.uint8(), nchild, [
-            None, pa.foreign_buffer(_address(col.arg_number), nchild, base=owner)])
+            None, _buffer(owner, col.arg_number, nchild)])
         value = pa.Array.from_buffers(pa.uint64(), nchild, [
-            None, pa.foreign_buffer(_address(col.arg_value), 8 * nchild, base=owner)])
+            None, _buffer(owner, col.arg_value, 8 * nchild)])
         child = pa.StructArray.from_arrays([number, value, text], fields=list(_ARG_TYPE))
-    offsets = pa.foreign_buffer(_address(col.offsets), 8 * (n + 1), base=owner)
+    offsets = _buffer(owner, col.offsets, 8 * (n + 1))
     return pa.Array.from_buffers(typ, n, [validity, offsets], null_count=nulls, children=[child])
 
 
+def _errors(res) -> list:
+    ne = int(res.nerrors)
+    if not ne:
+        return []
+    offsets = memoryview(ffi.buffer(res.err_offset, 8 * ne)).cast("Q").tolist()
+    lengths = memoryview(ffi.buffer(res.err_length, 8 * ne)).cast("Q").tolist()
+    reasons = [_REASONS[r] for r in bytes(ffi.buffer(res.err_reason, ne))]
+    return list(zip(offsets, lengths, reasons))
+
+
+def _frame(owner: _Owner, names: list[str]) -> pl.DataFrame:
+    """The frame of one C result: its selected columns, without copying; the C memory is
+    freed column by column once nothing uses it."""
+    res = owner.res
+    n = int(res.nrows)
+    # Polars adopts every buffer as it is (the layout is its own): no copy, no conversion
+    arrays = [_column(_ColumnOwner(owner, i), res.cols[i], n, _TYPES[i])
+              for i in range(len(_NAMES)) if res.cols[i].selected]
+    return pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=names))
+
+
+def _range(src, start: int, stop: int, opts):
+    """The C result (not yet owned) of the records framed from start (a boundary) to the first
+    boundary at or after stop."""
+    raw = lib.bsm_decode_range(src, len(src), start, stop, opts)
+    if raw == ffi.NULL:
+        raise MemoryError("the C decoder ran out of memory")
+    return raw
+
+
+#: bsm_concat_columns' two shares of the columns (about the same bytes per row each)
+_JOIN_SPLIT = _NAMES.index("return_errno")
+
+
+def _join(first, second) -> None:
+    """second's rows after first's, in first: one chunk, the strings' data blocks moved over
+    as they are. The columns are joined in two threads (each copies into fresh pages)."""
+    done: list = []
+    thread = threading.Thread(target=lambda: done.append(
+        lib.bsm_concat_columns(first, second, _JOIN_SPLIT, len(_NAMES))), name="bsm-join")
+    thread.start()
+    ok = lib.bsm_concat_columns(first, second, 0, _JOIN_SPLIT) == 0
+    thread.join()
+    if not (ok and done[0] == 0 and lib.bsm_concat(first, second) == 0):
+        lib.bsm_free(second)
+        raise MemoryError("the C decoder ran out of memory")
+
+
+def _decode(src, opts) -> _Owner:
+    """The C result of one pass over src.
+
+    A large buffer is cut near its middle, at a candidate record start (the resync rule), and
+    both halves are decoded at once (the C core runs without the GIL). The cut stands only when
+    the first half, framed from the start, stopped exactly there, that is when a single pass
+    frames a record or file token from that offset too (framing from a boundary is the same
+    whatever came before); otherwise the rest is decoded from where the first half stopped.
+    Either way rows, errors and counts are those of one pass, in one result.
+    """
+    n = len(src)
+    mid = int(lib.bsm_resync(src, n // 2, n)) if n >= SPLIT_MIN and _CORES > 1 else n
+    if mid >= n:
+        return _Owner(_range(src, 0, n, opts))
+    opts.keep_capacity = 1      # the second half is appended in the first's spare room
+    second: list = []
+
+    def run():
+        try:
+            second.append(_range(src, mid, n, opts))
+        except MemoryError as exc:
+            second.append(exc)
+
+    thread = threading.Thread(target=run, name="bsm-decode-half")
+    thread.start()
+    try:
+        first = _Owner(_range(src, 0, mid, opts))
+    except BaseException:
+        thread.join()
+        if not isinstance(second[0], MemoryError):
+            lib.bsm_free(second[0])
+        raise
+    thread.join()
+    half = second[0]
+    if int(first.res.stopped) != mid:     # the cut fell inside a record: decode the rest
+        if not isinstance(half, MemoryError):
+            lib.bsm_free(half)
+        half = _range(src, int(first.res.stopped), n, opts)
+    elif isinstance(half, MemoryError):
+        raise half
+    _join(first.res, half)
+    return first
+
+
 def decode(buf, *, since_ms: int | None = None, until_ms: int | None = None,
-           events: frozenset | None = None, consume: bool = False) -> Result:
+           events: frozenset | None = None, consume: bool = False,
+           columns=None) -> Result:
     """Decode one trail held in memory (any contiguous buffer) with the C core.
+
+    ``columns``: None (every column of ``schema.CORE``) or the names of the columns to
+    produce, in any order; the frame holds them in ``CORE`` order and the C core neither
+    allocates nor writes the others.
+
+    A buffer of ``SPLIT_MIN`` bytes or more is decoded in two halves at once (see ``_decode``);
+    the result is the same as one pass's, in one chunk.
 
     ``consume=True`` (a bytearray the caller no longer needs) empties ``buf`` as soon as the C
     core is done with it, before the frame is built, so the input and the frame never both
     stay in memory.
     """
+    names = core_columns(columns)
     src = ffi.from_buffer("uint8_t[]", buf)
     opts, _keep = _options(since_ms, until_ms, events)
-    raw = lib.bsm_decode(src, len(src), opts)
-    ffi.release(src)
+    flags = None
+    if columns is not None:
+        wanted = set(names)
+        flags = ffi.new("uint8_t[]", bytes(name in wanted for name in _NAMES))
+        opts.columns = flags
+    try:
+        owner = _decode(src, opts)
+    finally:
+        ffi.release(src)
     if consume and isinstance(buf, bytearray):
         buf.clear()
-    if raw == ffi.NULL:
-        raise MemoryError("the C decoder ran out of memory")
-    owner = _Owner(raw)
     res = owner.res
-    n = int(res.nrows)
-    # Each column's buffers have their own owner: a column's C memory is freed as soon as
-    # nothing points into it (Polars adopts fixed-width and string buffers without copying).
-    arrays = [_column(_ColumnOwner(owner, i), res.cols[i], n, _TYPES[i]) for i in range(len(_NAMES))]
-    lib.bsm_free_validity(res)      # packed into Arrow bitmaps above; nothing points into them
-    frame = pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=_NAMES))
-    del arrays
-    ne = int(res.nerrors)
-    if ne:
-        offsets = np.frombuffer(ffi.buffer(res.err_offset, 8 * ne), dtype=np.uint64).tolist()
-        lengths = np.frombuffer(ffi.buffer(res.err_length, 8 * ne), dtype=np.uint64).tolist()
-        reasons = [_REASONS[r] for r in bytes(ffi.buffer(res.err_reason, ne))]
-        errors = list(zip(offsets, lengths, reasons))
-    else:
-        errors = []
-    return Result(frame, errors, int(res.records_seen), int(res.file_tokens))
+    return Result(_frame(owner, names), _errors(res), int(res.records_seen),
+                  int(res.file_tokens))
 
 
 def text_map(data: bytes) -> str:

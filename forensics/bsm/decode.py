@@ -16,6 +16,7 @@ from .rows import (COLUMNS, MAX_TOKEN_COUNT, columns as _columns, format_ip4, fo
                    header_time, record_row)
 from .tokens import HEADER_EX_IDS, TOKENS, TokenError
 from .tokenwalk import EXEC_FOLLOWERS, MAX_EXEC_COUNT, Token, walk, walk_record
+from ..schema import CORE
 
 __all__ = [
     "Item",
@@ -33,6 +34,7 @@ __all__ = [
     "EXEC_FOLLOWERS",
     "MAX_EXEC_COUNT",
     "COLUMNS",
+    "core_columns",
 ]
 
 
@@ -141,3 +143,18 @@ def _parse_header(buf, p: int, end: int):
     tid = buf[p]
     values, body = TOKENS[tid].parse(buf, p + 1, end)
     return tid, values, body
+
+
+def core_columns(columns=None) -> list[str]:
+    """The names of a projection in ``schema.CORE`` order: every core column for None, else
+    those named (an iterable of names). Unknown names are a ValueError naming them."""
+    names = list(CORE.names())
+    if columns is None:
+        return names
+    if isinstance(columns, str):
+        columns = [columns]
+    wanted = set(columns)
+    unknown = sorted(str(name) for name in wanted - set(names))
+    if unknown:
+        raise ValueError(f"unknown core columns: {', '.join(unknown)}")
+    return [name for name in names if name in wanted]

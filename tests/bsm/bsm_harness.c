@@ -3,14 +3,39 @@
  * under valgrind). Usage: bsm_harness FILE...
  *
  * Each file is read into a buffer of exactly its size (so a read past the end is caught), then
- * decoded without options, with a time window and with an event set; the result's buffers are
- * checked for consistency and freed. The text mapping runs over the whole file too.
+ * decoded without options, with a time window, with an event set, with some columns only, and
+ * in two halves joined (bsm_decode_range, bsm_concat); the result's buffers (values, validity
+ * bits, string views and their data blocks) are checked for consistency and freed. The text mapping runs over the whole file too.
  */
 #include "bsm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* one string view: inline bytes padded with zeros, or a range inside a data block */
+static int check_view(const bsm_column *col, const uint8_t *v)
+{
+    int32_t len, index, offset;
+    int k;
+    memcpy(&len, v, 4);
+    if (len < 0)
+        return 1;
+    if (len <= 12) {
+        for (k = 4 + len; k < 16; k++)
+            if (v[k])
+                return 1;
+        return 0;
+    }
+    memcpy(&index, v + 8, 4);
+    memcpy(&offset, v + 12, 4);
+    if (index < 0 || index >= col->nblocks || offset < 0 ||
+        (int64_t)offset + len > col->block_len[index])
+        return 1;
+    return memcmp(v + 4, col->blocks[index] + offset, 4) != 0;
+}
+
+static int bit(const uint8_t *bits, int64_t j) { return bits[j / 8] >> (j % 8) & 1; }
 
 static int check(const bsm_result *r)
 {
@@ -19,28 +44,44 @@ static int check(const bsm_result *r)
     for (i = 0; i < r->ncols; i++) {
         const bsm_column *col = &r->cols[i];
         int64_t nulls = 0;
+        if (!col->selected) {
+            if (col->values || col->valid || col->offsets || col->nblocks)
+                return 8;
+            continue;
+        }
         for (j = 0; j < r->nrows; j++)
-            nulls += !col->valid[j];
+            nulls += !bit(col->valid, j);
         if (nulls != col->null_count)
             return 1;
-        if (col->kind == BSM_STRING || col->kind == BSM_LIST || col->kind == BSM_ARGS) {
+        if (col->kind == BSM_LIST || col->kind == BSM_ARGS) {
             if (col->offsets[0] != 0)
                 return 2;
             for (j = 0; j < r->nrows; j++)
                 if (col->offsets[j + 1] < col->offsets[j])
                     return 3;
-        }
-        if (col->kind == BSM_STRING && col->offsets[r->nrows] != col->data_len)
-            return 4;
-        if (col->kind == BSM_LIST || col->kind == BSM_ARGS) {
-            if (col->offsets[r->nrows] != col->nchild ||
-                col->child_offsets[col->nchild] != col->data_len)
+            if (col->offsets[r->nrows] != col->nchild)
                 return 5;
+            for (j = 0; j < col->nchild; j++)
+                if (check_view(col, col->child_views + 16 * j))
+                    return 4;
+            if (col->kind == BSM_ARGS) {
+                unsigned acc = 0;
+                for (j = 0; j < col->nchild; j++)
+                    acc += col->arg_number[j] + (unsigned)col->arg_value[j];
+                if (acc == 0xFFFFFFFFu)
+                    return 6;
+            }
         }
+        if (col->kind == BSM_STRING)
+            for (j = 0; j < r->nrows; j++)
+                if (check_view(col, col->values + 16 * j) ||
+                    (!bit(col->valid, j) && col->values[16 * j]))
+                    return 4;
         if (col->kind == BSM_FIXED || col->kind == BSM_BOOL) {
             /* touch every value so uninitialised bytes would be reported */
             unsigned acc = 0;
-            for (j = 0; j < r->nrows * col->width; j++)
+            int64_t size = col->kind == BSM_FIXED ? r->nrows * col->width : (r->nrows + 7) / 8;
+            for (j = 0; j < size; j++)
                 acc += col->values[j];
             if (acc == 0xFFFFFFFFu)
                 return 6;
@@ -52,10 +93,31 @@ static int check(const bsm_result *r)
     return 0;
 }
 
+/* the buffer decoded as two halves cut at a candidate record start, then joined */
+static bsm_result *halves(const uint8_t *buf, size_t n, bsm_options *opts)
+{
+    size_t mid = bsm_resync(buf, n / 2, n);
+    bsm_result *a, *b;
+    opts->keep_capacity = 1;
+    a = bsm_decode_range(buf, n, 0, mid, opts);
+    if (!a)
+        return NULL;
+    b = bsm_decode_range(buf, n, a->stopped, n, opts);
+    opts->keep_capacity = 0;
+    if (!b || bsm_concat(a, b)) {
+        bsm_free(a);
+        bsm_free(b);
+        return NULL;
+    }
+    return a;
+}
+
 int main(int argc, char **argv)
 {
-    static uint8_t events[8192];
+    static uint8_t events[8192], columns[256];
     int a, failures = 0;
+    for (a = 0; a < bsm_num_columns(); a++)
+        columns[a] = a % 3 != 1;       /* every kind, some of each left out */
     events[23 >> 3] |= 1u << (23 & 7);
     events[72 >> 3] |= 1u << (72 & 7);
     for (a = 1; a < argc; a++) {
@@ -76,7 +138,7 @@ int main(int argc, char **argv)
             return 2;
         }
         fclose(f);
-        for (k = 0; k < 3; k++) {
+        for (k = 0; k < 5; k++) {
             bsm_options opts;
             bsm_result *r;
             int bad;
@@ -87,8 +149,11 @@ int main(int argc, char **argv)
                 opts.until_ms = 1710493300000LL;
             } else if (k == 2) {
                 opts.events = events;
+            } else if (k == 3) {
+                opts.columns = columns;
             }
-            r = bsm_decode(buf, (size_t)size, k ? &opts : NULL);
+            r = k == 4 ? halves(buf, (size_t)size, &opts)
+                       : bsm_decode(buf, (size_t)size, k ? &opts : NULL);
             if (!r) {
                 fprintf(stderr, "%s: out of memory\n", argv[a]);
                 return 2;

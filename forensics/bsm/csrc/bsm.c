@@ -7,12 +7,14 @@
  *   walk_record()      -> emit_tokens (the token walk that fills the row) with the exec_args /
  *                         exec_env cut search of tokenwalk._Search (search: every position's
  *                         status once, from the end backwards: linear, no recursion)
- *   _row()             -> the per-token switch in emit_tokens plus finish_row
+ *   _row()             -> the per-token switch in emit_tokens; columns.c writes the rows in
+ *                         the layout Polars keeps (columns.h)
  *   text.decode_bytes  -> text_map
  * Token layouts are those of forensics/bsm/tokens.py; a token that does not fit is "bad token",
  * an id the table does not define is "unknown token".
  */
 #include "bsm.h"
+#include "columns.h"
 
 #include <setjmp.h>
 #include <stdlib.h>
@@ -27,96 +29,6 @@
 #define EXEC_CUT_LIMIT ((size_t)16 * 1024) /* tokenwalk.EXEC_CUT_LIMIT */
 #define MAX_TOKEN_COUNT 0xFFFF
 
-/* ------------------------------------------------------------------------------------------ */
-/* columns, in schema.RECORD_CORE order */
-
-/* X(index, name, kind, width) for every column, in schema.RECORD_CORE order */
-#define COLUMNS(X) \
-    X(C_OFFSET, "offset", BSM_FIXED, 8) \
-    X(C_LENGTH, "length", BSM_FIXED, 4) \
-    X(C_TIME, "time", BSM_FIXED, 8) \
-    X(C_EVENT, "event", BSM_FIXED, 2) \
-    X(C_MODIFIER, "modifier", BSM_FIXED, 2) \
-    X(C_VERSION, "version", BSM_FIXED, 1) \
-    X(C_HEADER_TOKEN, "header_token", BSM_FIXED, 1) \
-    X(C_HOST, "host", BSM_STRING, 0) \
-    X(C_SUBJECT_TOKEN, "subject_token", BSM_FIXED, 1) \
-    X(C_AUID, "auid", BSM_FIXED, 4) \
-    X(C_EUID, "euid", BSM_FIXED, 4) \
-    X(C_EGID, "egid", BSM_FIXED, 4) \
-    X(C_RUID, "ruid", BSM_FIXED, 4) \
-    X(C_RGID, "rgid", BSM_FIXED, 4) \
-    X(C_PID, "pid", BSM_FIXED, 4) \
-    X(C_ASID, "asid", BSM_FIXED, 4) \
-    X(C_TERMINAL_PORT, "terminal_port", BSM_FIXED, 8) \
-    X(C_TERMINAL_HOST, "terminal_host", BSM_STRING, 0) \
-    X(C_P_AUID, "process_auid", BSM_FIXED, 4) \
-    X(C_P_EUID, "process_euid", BSM_FIXED, 4) \
-    X(C_P_EGID, "process_egid", BSM_FIXED, 4) \
-    X(C_P_RUID, "process_ruid", BSM_FIXED, 4) \
-    X(C_P_RGID, "process_rgid", BSM_FIXED, 4) \
-    X(C_P_PID, "process_pid", BSM_FIXED, 4) \
-    X(C_P_ASID, "process_asid", BSM_FIXED, 4) \
-    X(C_P_TERMINAL_PORT, "process_terminal_port", BSM_FIXED, 8) \
-    X(C_P_TERMINAL_HOST, "process_terminal_host", BSM_STRING, 0) \
-    X(C_RETURN_ERRNO, "return_errno", BSM_FIXED, 1) \
-    X(C_RETURN_VALUE, "return_value", BSM_FIXED, 8) \
-    X(C_SUCCESS, "success", BSM_BOOL, 1) \
-    X(C_PATHS, "paths", BSM_LIST, 0) \
-    X(C_ARGS, "args", BSM_ARGS, 0) \
-    X(C_EXEC_ARGV, "exec_argv", BSM_LIST, 0) \
-    X(C_EXEC_ARGS_COUNT, "exec_args_count", BSM_FIXED, 4) \
-    X(C_EXEC_ENV, "exec_env", BSM_LIST, 0) \
-    X(C_EXIT_STATUS, "exit_status", BSM_FIXED, 4) \
-    X(C_EXIT_VALUE, "exit_value", BSM_FIXED, 4) \
-    X(C_TEXT, "text", BSM_LIST, 0) \
-    X(C_ATTR_MODE, "attr_mode", BSM_FIXED, 4) \
-    X(C_ATTR_UID, "attr_uid", BSM_FIXED, 4) \
-    X(C_ATTR_GID, "attr_gid", BSM_FIXED, 4) \
-    X(C_ATTR_FSID, "attr_fsid", BSM_FIXED, 4) \
-    X(C_ATTR_NODEID, "attr_nodeid", BSM_FIXED, 8) \
-    X(C_ATTR_DEV, "attr_dev", BSM_FIXED, 8) \
-    X(C_SOCKET_FAMILY, "socket_family", BSM_STRING, 0) \
-    X(C_SOCKET_TYPE, "socket_type", BSM_FIXED, 2) \
-    X(C_LOCAL_ADDRESS, "local_address", BSM_STRING, 0) \
-    X(C_LOCAL_PORT, "local_port", BSM_FIXED, 2) \
-    X(C_REMOTE_ADDRESS, "remote_address", BSM_STRING, 0) \
-    X(C_REMOTE_PORT, "remote_port", BSM_FIXED, 2) \
-    X(C_SOCKET_PATH, "socket_path", BSM_STRING, 0) \
-    X(C_IP_ADDRESS, "ip_address", BSM_STRING, 0) \
-    X(C_IDENTITY_SIGNER_TYPE, "identity_signer_type", BSM_FIXED, 4) \
-    X(C_SIGNING_ID, "signing_id", BSM_STRING, 0) \
-    X(C_SIGNING_ID_TRUNCATED, "signing_id_truncated", BSM_BOOL, 1) \
-    X(C_TEAM_ID, "team_id", BSM_STRING, 0) \
-    X(C_TEAM_ID_TRUNCATED, "team_id_truncated", BSM_BOOL, 1) \
-    X(C_CDHASH, "cdhash", BSM_STRING, 0) \
-    X(C_EXEC_CDHASH, "exec_cdhash", BSM_STRING, 0) \
-    X(C_ZONENAME, "zonename", BSM_STRING, 0) \
-    X(C_SEQUENCE, "sequence", BSM_FIXED, 4) \
-    X(C_IPC_TYPE, "ipc_type", BSM_FIXED, 1) \
-    X(C_IPC_ID, "ipc_id", BSM_FIXED, 4) \
-    X(C_TOKEN_COUNT, "token_count", BSM_FIXED, 2) \
-    X(C_DAMAGE, "damage", BSM_STRING, 0)
-
-enum {
-#define ENUM(ci, name, kind, width) ci,
-    COLUMNS(ENUM)
-#undef ENUM
-    NCOLS
-};
-
-typedef struct {
-    const char *name;
-    int kind;
-    int width;
-} coldef;
-
-static const coldef COLDEFS[NCOLS] = {
-#define DEF(ci, name, kind, width) {name, kind, width},
-    COLUMNS(DEF)
-#undef DEF
-};
-
 static const char *const REASONS[BSM_NREASONS] = {
     "garbage",
     "truncated record",
@@ -130,8 +42,6 @@ static const char *const REASONS[BSM_NREASONS] = {
     "ambiguous exec cut",
     "too many tokens",
 };
-
-int bsm_num_columns(void) { return NCOLS; }
 
 const char *bsm_reason_name(int reason)
 {
@@ -262,9 +172,9 @@ size_t bsm_text_map(const uint8_t *in, size_t n, uint8_t *out) { return text_map
 /* ------------------------------------------------------------------------------------------ */
 /* decoder context and growable buffers */
 
-/* Rows are staged column-major, BLOCK at a time, then copied out column by column: one
- * output stream at a time instead of ~130 interleaved ones. A row_t points at one staged row. */
-#define BLOCK 256
+/* Rows are staged column-major, BLOCK at a time (columns.h), then copied out column by column:
+ * one output stream at a time instead of ~130 interleaved ones. A row_t points at one staged
+ * row. */
 
 typedef struct {
     uint64_t *v;       /* &stage_v[j]: column ci of the row is v[ci * BLOCK] */
@@ -297,7 +207,6 @@ typedef struct {
     size_t *next_clean;    /* per NUL index: the first clean follower cut at or after it */
     size_t *subject_cuts;  /* per NUL index: clean follower cuts from it on with a subject */
     size_t idx_cap;
-    int64_t nulls[NCOLS];
     /* bsm_reduce: the selector, its argument, whether bare file tokens are copied, and the
      * path tokens of the record being walked */
     bsm_selector select;
@@ -305,9 +214,7 @@ typedef struct {
     int copy_files;
     size_t *paths;
     size_t npaths, path_cap;
-    size_t nstage;                      /* staged rows */
-    uint64_t stage_v[NCOLS * BLOCK];
-    uint8_t stage_ok[NCOLS * BLOCK];
+    col_writer w;                       /* the columns (bsm_decode) */
 } ctx_t;
 
 static void *grow(ctx_t *c, void *p, size_t *cap, size_t need, size_t elem)
@@ -815,66 +722,36 @@ static int needs_search(ctx_t *c, size_t p)
 /* ------------------------------------------------------------------------------------------ */
 /* output */
 
-static void ensure_rows(ctx_t *c, size_t need)
-{
-    bsm_result *res = c->res;
-    size_t cap = res->row_cap, i;
-    if (need <= cap)
-        return;
-    while (cap < need)
-        cap *= 2;
-    for (i = 0; i < NCOLS; i++) {
-        bsm_column *col = &res->cols[i];
-        void *p;
-        p = realloc(col->valid, cap);
-        if (!p)
-            longjmp(c->oom, 1);
-        col->valid = p;
-        if (col->kind == BSM_FIXED || col->kind == BSM_BOOL) {
-            p = realloc(col->values, cap * (size_t)col->width);
-            if (!p)
-                longjmp(c->oom, 1);
-            col->values = p;
-        } else {
-            p = realloc(col->offsets, (cap + 1) * sizeof(int64_t));
-            if (!p)
-                longjmp(c->oom, 1);
-            col->offsets = p;
-        }
-    }
-    res->row_cap = cap;
-}
-
-static inline uint8_t *data_reserve(ctx_t *c, bsm_column *col, size_t extra)
-{
-    size_t need = (size_t)col->data_len + extra;
-    if (need > col->data_cap)
-        col->data = grow(c, col->data, &col->data_cap, need, 1);
-    return col->data + col->data_len;
-}
-
+/* The string s[0:n] as column ci's value in the row being walked; an unselected column is
+ * not written. */
 static inline void put_raw(ctx_t *c, int ci, const char *s, size_t n)
 {
-    bsm_column *col = &c->res->cols[ci];
-    uint8_t *o = data_reserve(c, col, n);
+    uint8_t *o;
+    if (!c->w.sel[ci])
+        return;
+    o = cols_reserve(&c->w, ci, n);
     memcpy(o, s, n);
-    col->data_len += (int64_t)n;
+    cols_string(&c->w, ci, o, n);
 }
 
-static inline void put_text(ctx_t *c, bsm_column *col, const uint8_t *s, size_t n)
+/* the text of s[0:n] as column ci's value */
+static inline void put_text(ctx_t *c, int ci, const uint8_t *s, size_t n)
 {
-    uint8_t *o = data_reserve(c, col, 3 * n);
-    col->data_len += (int64_t)text_map(s, n, o);
+    uint8_t *o;
+    if (!c->w.sel[ci])
+        return;
+    o = cols_reserve(&c->w, ci, 3 * n);
+    cols_string(&c->w, ci, o, text_map(s, n, o));
 }
 
-/* append one child string (already mapped text) to a list column */
-static inline void child_text(ctx_t *c, bsm_column *col, const uint8_t *s, size_t n)
+/* the text of s[0:n] as a new child string of list column ci */
+static inline void child_text(ctx_t *c, int ci, const uint8_t *s, size_t n)
 {
-    if ((size_t)col->nchild + 2 > col->child_cap)
-        col->child_offsets = grow(c, col->child_offsets, &col->child_cap, (size_t)col->nchild + 2,
-                                  sizeof(int64_t));
-    put_text(c, col, s, n);
-    col->child_offsets[++col->nchild] = col->data_len;
+    uint8_t *o;
+    if (!c->w.sel[ci])
+        return;
+    o = cols_reserve(&c->w, ci, 3 * n);
+    cols_child(&c->w, ci, o, text_map(s, n, o));
 }
 
 /* a length-prefixed string at pos (u16 length): the bytes, one trailing NUL dropped (_text) */
@@ -891,14 +768,16 @@ static const char HEX[] = "0123456789abcdef";
 
 static void put_hex(ctx_t *c, int ci, const uint8_t *s, size_t n)
 {
-    bsm_column *col = &c->res->cols[ci];
-    uint8_t *o = data_reserve(c, col, 2 * n);
+    uint8_t *o;
     size_t i;
+    if (!c->w.sel[ci])
+        return;
+    o = cols_reserve(&c->w, ci, 2 * n);
     for (i = 0; i < n; i++) {
         o[2 * i] = (uint8_t)HEX[s[i] >> 4];
         o[2 * i + 1] = (uint8_t)HEX[s[i] & 15];
     }
-    col->data_len += (int64_t)(2 * n);
+    cols_string(&c->w, ci, o, 2 * n);
 }
 
 static size_t fmt_dec(char *o, unsigned v)
@@ -1047,13 +926,14 @@ static void add_error(ctx_t *c, size_t off, size_t len, int reason)
 
 static void put_exec_strings(ctx_t *c, int ci, size_t pos, size_t k)
 {
-    bsm_column *col = &c->res->cols[ci];
     const uint8_t *buf = c->buf;
     size_t i;
+    if (!c->w.sel[ci])
+        return;
     for (i = 0; i < k; i++) {
         const uint8_t *nul = memchr(buf + pos, 0, c->end - pos);
         size_t len = (size_t)(nul - (buf + pos));
-        child_text(c, col, buf + pos, len);
+        child_text(c, ci, buf + pos, len);
         pos += len + 1;
     }
 }
@@ -1121,8 +1001,6 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
 {
     const uint8_t *buf = c->buf;
     size_t end = c->end, p = c->base, ntok = 2;
-    bsm_result *res = c->res;
-    bsm_column *cols = res->cols;
     *damage = 0;
     *guessed = (size_t)-1;
     while (p < end) {
@@ -1162,39 +1040,23 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
         case 0x23: { /* path */
             size_t n;
             const uint8_t *s = lp_text(buf, p + 1, &n);
-            child_text(c, &cols[C_PATHS], s, n);
+            child_text(c, C_PATHS, s, n);
             break;
         }
         case 0x2D:   /* arg32 */
         case 0x71: { /* arg64 */
-            bsm_column *col = &cols[C_ARGS];
-            size_t n, i = (size_t)col->nchild;
+            size_t n;
             const uint8_t *s;
-            uint64_t value;
-            if (i + 2 > col->child_cap) {
-                void *q;
-                col->child_offsets = grow(c, col->child_offsets, &col->child_cap, i + 2,
-                                          sizeof(int64_t));
-                q = realloc(col->arg_number, col->child_cap);
-                if (!q)
-                    longjmp(c->oom, 1);
-                col->arg_number = q;
-                q = realloc(col->arg_value, col->child_cap * sizeof(uint64_t));
-                if (!q)
-                    longjmp(c->oom, 1);
-                col->arg_value = q;
-            }
+            if (!c->w.sel[C_ARGS])
+                break;
             if (tid == 0x2D) {
-                value = be32(t + 2);
+                cols_arg(&c->w, t[1], be32(t + 2));
                 s = lp_text(buf, p + 6, &n);
             } else {
-                value = be64(t + 2);
+                cols_arg(&c->w, t[1], be64(t + 2));
                 s = lp_text(buf, p + 10, &n);
             }
-            col->arg_number[i] = t[1];
-            col->arg_value[i] = value;
-            put_text(c, col, s, n);
-            col->child_offsets[++col->nchild] = col->data_len;
+            child_text(c, C_ARGS, s, n);
             break;
         }
         case 0x24: case 0x75: case 0x7A: case 0x7C: /* subjects */
@@ -1220,7 +1082,7 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
         case 0x28: { /* text */
             size_t n;
             const uint8_t *s = lp_text(buf, p + 1, &n);
-            child_text(c, &cols[C_TEXT], s, n);
+            child_text(c, C_TEXT, s, n);
             break;
         }
         case 0x52: /* exit */
@@ -1247,7 +1109,7 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
             RO(C_SOCKET_FAMILY) = 1;
             if (tid == 0x82) {
                 put_raw(c, C_SOCKET_FAMILY, "unix", 4);
-                put_text(c, &cols[C_SOCKET_PATH], t + 3, nx - (p + 3) - 1);
+                put_text(c, C_SOCKET_PATH, t + 3, nx - (p + 3) - 1);
                 RO(C_SOCKET_PATH) = 1;
             } else if (tid == 0x7F) {
                 uint16_t domain = be16(t + 1);
@@ -1306,13 +1168,13 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
                 const uint8_t *s;
                 SET(C_IDENTITY_SIGNER_TYPE, be32(t + 1));
                 s = lp_text(buf, pos, &n);
-                put_text(c, &cols[C_SIGNING_ID], s, n);
+                put_text(c, C_SIGNING_ID, s, n);
                 RO(C_SIGNING_ID) = 1;
                 pos += 2 + be16(buf + pos);
                 SET(C_SIGNING_ID_TRUNCATED, buf[pos] != 0);
                 pos += 1;
                 s = lp_text(buf, pos, &n);
-                put_text(c, &cols[C_TEAM_ID], s, n);
+                put_text(c, C_TEAM_ID, s, n);
                 RO(C_TEAM_ID) = 1;
                 pos += 2 + be16(buf + pos);
                 SET(C_TEAM_ID_TRUNCATED, buf[pos] != 0);
@@ -1332,7 +1194,7 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
             if (!RO(C_ZONENAME)) {
                 size_t n;
                 const uint8_t *s = lp_text(buf, p + 1, &n);
-                put_text(c, &cols[C_ZONENAME], s, n);
+                put_text(c, C_ZONENAME, s, n);
                 RO(C_ZONENAME) = 1;
             }
             break;
@@ -1352,75 +1214,6 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
         p = nx;
     }
     return ntok;
-}
-
-/* copy the staged rows into the columns */
-static inline void flush_col(ctx_t *c, int ci, int kind, int width, size_t r0, size_t m)
-{
-    bsm_column *col = &c->res->cols[ci];
-    const uint8_t *ok = c->stage_ok + (size_t)ci * BLOCK;
-    const uint64_t *v = c->stage_v + (size_t)ci * BLOCK;
-    size_t j;
-    int64_t valid = 0;
-    memcpy(col->valid + r0, ok, m);
-    for (j = 0; j < m; j++)
-        valid += ok[j];
-    c->nulls[ci] += (int64_t)m - valid;
-    if (kind == BSM_FIXED || kind == BSM_BOOL) {
-        if (width == 1) {
-            uint8_t *o = col->values + r0;
-            for (j = 0; j < m; j++)
-                o[j] = ok[j] ? (uint8_t)v[j] : 0;
-        } else if (width == 2) {
-            uint16_t *o = (uint16_t *)(void *)col->values + r0;
-            for (j = 0; j < m; j++)
-                o[j] = ok[j] ? (uint16_t)v[j] : 0;
-        } else if (width == 4) {
-            uint32_t *o = (uint32_t *)(void *)col->values + r0;
-            for (j = 0; j < m; j++)
-                o[j] = ok[j] ? (uint32_t)v[j] : 0;
-        } else {
-            uint64_t *o = (uint64_t *)(void *)col->values + r0;
-            for (j = 0; j < m; j++)
-                o[j] = ok[j] ? v[j] : 0;
-        }
-    } else {
-        /* string and list columns: the staged value is the end offset of the row */
-        memcpy(col->offsets + r0 + 1, v, m * sizeof(int64_t));
-    }
-}
-
-static void flush_rows(ctx_t *c)
-{
-    size_t r0 = (size_t)c->res->nrows, m = c->nstage;
-    if (!m)
-        return;
-    ensure_rows(c, r0 + m + 1);
-#define FLUSH(ci, name, kind, width) flush_col(c, ci, kind, width, r0, m);
-    COLUMNS(FLUSH)
-#undef FLUSH
-    c->res->nrows += (int64_t)m;
-    c->nstage = 0;
-    memset(c->stage_ok, 0, sizeof c->stage_ok);
-}
-
-/* the row is complete: stage the end offsets of its string and list columns */
-static inline void end_col(ctx_t *c, row_t *row, int ci, int kind)
-{
-    bsm_column *col = &c->res->cols[ci];
-    if (kind == BSM_STRING)
-        RV(ci) = (uint64_t)col->data_len;
-    else if (kind == BSM_LIST || kind == BSM_ARGS)
-        RV(ci) = (uint64_t)col->nchild;
-}
-
-static void finish_row(ctx_t *c, row_t *row)
-{
-#define END(ci, name, kind, width) end_col(c, row, ci, kind);
-    COLUMNS(END)
-#undef END
-    if (++c->nstage == BLOCK)
-        flush_rows(c);
 }
 
 /* the header token of the record at p (_parse_header); 0 (and a "bad token" error) when it
@@ -1553,8 +1346,9 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, 
     if (!read_header(c, p, size, &h) || !header_wanted(opts, &h))
         return;
 
-    row->v = c->stage_v + c->nstage;
-    row->ok = c->stage_ok + c->nstage;
+    cols_begin_row(&c->w);
+    row->v = c->w.stage_v + c->w.nstage;
+    row->ok = c->w.stage_ok + c->w.nstage;
     RV(C_OFFSET) = p;
     RV(C_LENGTH) = size;
     RV(C_EVENT) = h.event;
@@ -1581,7 +1375,7 @@ static void do_record(ctx_t *c, const bsm_options *opts, size_t p, size_t size, 
         put_raw(c, C_DAMAGE, REASONS[reason], strlen(REASONS[reason]));
         RO(C_DAMAGE) = 1;
     }
-    finish_row(c, row);
+    cols_finish_row(&c->w);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1804,35 +1598,6 @@ static size_t resync(const uint8_t *buf, size_t p, size_t n)
 
 /* ------------------------------------------------------------------------------------------ */
 
-void bsm_free_column(bsm_result *res, int i)
-{
-    bsm_column *col;
-    if (!res || !res->cols || i < 0 || i >= res->ncols)
-        return;
-    col = &res->cols[i];
-    free(col->values);
-    free(col->valid);
-    free(col->offsets);
-    free(col->child_offsets);
-    free(col->data);
-    free(col->arg_number);
-    free(col->arg_value);
-    col->values = col->valid = col->data = col->arg_number = NULL;
-    col->offsets = col->child_offsets = NULL;
-    col->arg_value = NULL;
-}
-
-void bsm_free_validity(bsm_result *res)
-{
-    int i;
-    if (!res || !res->cols)
-        return;
-    for (i = 0; i < res->ncols; i++) {
-        free(res->cols[i].valid);
-        res->cols[i].valid = NULL;
-    }
-}
-
 void bsm_free(bsm_result *res)
 {
     int i;
@@ -1869,55 +1634,6 @@ static void *zalloc(ctx_t *c, size_t size)
     if (!p)
         longjmp(c->oom, 1);
     return p;
-}
-
-/* uninitialised: large buffers stay untouched (and cost no memory) until written */
-static void *xalloc(ctx_t *c, size_t size)
-{
-    void *p = malloc(size);
-    if (!p)
-        longjmp(c->oom, 1);
-    return p;
-}
-
-static void alloc_columns(ctx_t *c)
-{
-    size_t n = c->n, est;
-    bsm_result *res = c->res;
-    int i;
-
-    res->cols = zalloc(c, NCOLS * sizeof(bsm_column));
-    res->ncols = NCOLS;
-    /* Size the buffers from the input up front (records are ~100-300 bytes): growing by
-     * realloc copies and touches every page twice. Untouched capacity costs no memory. */
-    est = n / 64;
-    if (est > ((size_t)1 << 24))
-        est = (size_t)1 << 24;
-    res->row_cap = 64 + est;
-    for (i = 0; i < NCOLS; i++) {
-        bsm_column *col = &res->cols[i];
-        col->name = COLDEFS[i].name;
-        col->kind = COLDEFS[i].kind;
-        col->width = COLDEFS[i].width;
-        col->valid = xalloc(c, res->row_cap);
-        if (col->kind == BSM_FIXED || col->kind == BSM_BOOL) {
-            col->values = xalloc(c, res->row_cap * (size_t)col->width);
-        } else {
-            col->offsets = xalloc(c, (res->row_cap + 1) * sizeof(int64_t));
-            col->offsets[0] = 0;
-            col->data_cap = 64 + est;
-            col->data = xalloc(c, col->data_cap);
-        }
-        if (col->kind == BSM_LIST || col->kind == BSM_ARGS) {
-            col->child_cap = 64 + est;
-            col->child_offsets = xalloc(c, col->child_cap * sizeof(int64_t));
-            col->child_offsets[0] = 0;
-        }
-        if (col->kind == BSM_ARGS) {
-            col->arg_number = xalloc(c, col->child_cap);
-            col->arg_value = xalloc(c, col->child_cap * sizeof(uint64_t));
-        }
-    }
 }
 
 static void alloc_errors(ctx_t *c)
@@ -1991,20 +1707,28 @@ static size_t frame_range(ctx_t *c, const bsm_options *opts, size_t start, size_
     return pos;
 }
 
-static void decode_all(ctx_t *c, const bsm_options *opts)
+/* the selected columns of the records framed in [start, stop) (see frame_range) */
+static void decode_all(ctx_t *c, const bsm_options *opts, size_t start, size_t stop)
 {
+    bsm_result *res = c->res;
+    size_t span = stop > start ? stop - start : 0;
+    c->w.res = res;
+    c->w.oom = &c->oom;
     alloc_errors(c);
-    alloc_columns(c);
-    frame_range(c, opts, 0, c->n);
-    flush_rows(c);
+    /* Records are ~100-300 bytes: the row buffers are sized for records of 48 bytes on
+     * average, so they practically never grow; the capacity left untouched costs no memory
+     * and is given back at the end. */
+    cols_alloc(&c->w, opts ? opts->columns : NULL, 64 + span / 48, span / 8);
+    res->stopped = frame_range(c, opts, start, stop);
+    cols_finish(&c->w, !(opts && opts->keep_capacity));
 }
 
-bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts)
+bsm_result *bsm_decode_range(const uint8_t *buf, size_t n, size_t start, size_t stop,
+                             const bsm_options *opts)
 {
     /* the context is large (the staging block): keep it off the stack */
     ctx_t *volatile c = calloc(1, sizeof(ctx_t));
     bsm_result *res;
-    int i;
 
     if (!c)
         return NULL;
@@ -2021,13 +1745,21 @@ bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts)
         free(c);
         return NULL;
     }
-    decode_all(c, opts);
-    for (i = 0; i < NCOLS; i++)
-        c->res->cols[i].null_count = c->nulls[i];
+    decode_all(c, opts, start < n ? start : n, stop);
     res = c->res;
     ctx_release(c);
     free(c);
     return res;
+}
+
+bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts)
+{
+    return bsm_decode_range(buf, n, 0, n, opts);
+}
+
+size_t bsm_resync(const uint8_t *buf, size_t p, size_t n)
+{
+    return p < n ? resync(buf, p, n) : n;
 }
 
 bsm_result *bsm_reduce(const uint8_t *buf, size_t n, size_t start, size_t stop,

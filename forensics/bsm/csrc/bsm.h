@@ -6,15 +6,18 @@
  * pure-Python reference (forensics/bsm/decode.py) does. forensics/bsm/cdecode.py turns the
  * buffers into Arrow arrays and one Polars frame (schema.CORE).
  *
- * Column buffers (all growable, never NULL after a successful decode):
- *   BSM_FIXED   values: nrows * width bytes (native-endian integers), valid: nrows bytes (0/1)
- *   BSM_BOOL    values: nrows bytes (0/1), valid: nrows bytes
- *   BSM_STRING  offsets: nrows+1 int64 into data (data_len bytes, UTF-8), valid: nrows bytes
- *   BSM_LIST    offsets: nrows+1 int64 into the child strings; child_offsets: nchild+1 int64
- *               into data; valid: nrows bytes (list validity; child strings are all valid)
+ * Column buffers, in the layout Polars keeps (written by columns.c; an unselected column has
+ * selected == 0 and no buffers):
+ *   valid       nrows bits, least significant first (every kind)
+ *   BSM_FIXED   values: nrows * width bytes (native-endian integers, 0 where null)
+ *   BSM_BOOL    values: nrows bits
+ *   BSM_STRING  values: nrows 16-byte Arrow string views into blocks[0:nblocks] (block_len
+ *               bytes each, at most 2^31 - 1 unless one string is longer)
+ *   BSM_LIST    offsets: nrows+1 int64 into the children; child_views: nchild views into the
+ *               blocks (list validity; child strings are all valid)
  *   BSM_ARGS    as BSM_LIST (child = the text field), plus arg_number (nchild bytes) and
  *               arg_value (nchild uint64)
- * null_count counts the rows whose valid byte is 0.
+ * null_count counts the rows whose valid bit is 0.
  */
 #ifndef KNOX_BSM_H
 #define KNOX_BSM_H
@@ -50,19 +53,25 @@ typedef struct bsm_column {
     const char *name;
     int kind;
     int width;               /* bytes per value (BSM_FIXED, BSM_BOOL) */
+    int selected;            /* 0: not produced (no buffers) */
     int64_t null_count;
-    uint8_t *values;
     uint8_t *valid;
+    uint8_t *values;
     int64_t *offsets;
-    int64_t *child_offsets;
     int64_t nchild;
-    uint8_t *data;
-    int64_t data_len;
+    uint8_t *child_views;
     uint8_t *arg_number;
     uint64_t *arg_value;
+    int nblocks;
+    uint8_t **blocks;
+    int64_t *block_len;
     /* capacities (private) */
     size_t data_cap;
     size_t child_cap;
+    size_t blocks_cap;
+    size_t populated;        /* bytes of values (offsets) faulted in ahead */
+    size_t data_populated;   /* of the last data block */
+    size_t child_populated;  /* of the child views */
 } bsm_column;
 
 typedef struct bsm_options {
@@ -71,6 +80,9 @@ typedef struct bsm_options {
     int64_t since_ms;         /* half-open window on the header time, epoch ms */
     int64_t until_ms;
     const uint8_t *events;    /* NULL, or a 65536-bit bitmap (8192 bytes) of event numbers */
+    const uint8_t *columns;   /* bsm_decode: NULL (every column), or one flag per column */
+    int keep_capacity;        /* bsm_decode_range: leave the buffers' spare room (bsm_concat
+                               * appends there without copying; bsm_trim gives it back) */
 } bsm_options;
 
 typedef struct bsm_result {
@@ -83,7 +95,8 @@ typedef struct bsm_result {
     uint8_t *err_reason;
     int64_t records_seen;
     int64_t file_tokens;
-    /* bsm_reduce only: the selected spans [span_start, span_end), ascending, contiguous ones
+    /* bsm_decode_range, bsm_reduce: where framing stopped;
+     * bsm_reduce only: the selected spans [span_start, span_end), ascending, contiguous ones
      * joined; the records and file tokens in them; where framing stopped */
     int64_t nspans;
     uint64_t *span_start;
@@ -122,11 +135,24 @@ typedef int (*bsm_selector)(void *arg, const uint8_t *buf, const bsm_fields *fie
 
 /* Decode buf[0:n]. Returns NULL when out of memory. Free with bsm_free(). */
 bsm_result *bsm_decode(const uint8_t *buf, size_t n, const bsm_options *opts);
+/* Decode buf[start:n] as framing the whole buffer does from a record or file token boundary
+ * at start, stopping at the first such boundary at or after stop (res->stopped). Offsets stay
+ * those in buf. */
+bsm_result *bsm_decode_range(const uint8_t *buf, size_t n, size_t start, size_t stop,
+                             const bsm_options *opts);
+/* Append b's rows, errors and counts to a (the results of two consecutive ranges of one buffer),
+ * as one result, then trim a: b is freed. -1: out of memory (free both). */
+int bsm_concat(bsm_result *a, bsm_result *b);
+/* The first step of bsm_concat for columns [from, to) only (the columns are independent: two
+ * threads may join disjoint ranges at once); bsm_concat then does the rest. */
+int bsm_concat_columns(bsm_result *a, bsm_result *b, int from, int to);
+/* Give back every buffer's spare room. */
+void bsm_trim(bsm_result *res);
+/* The first candidate record or file token start at or after p (decode._resync), or n. */
+size_t bsm_resync(const uint8_t *buf, size_t p, size_t n);
 void bsm_free(bsm_result *res);
 /* Free one column's buffers early (bsm_free frees whatever is left). */
 void bsm_free_column(bsm_result *res, int i);
-/* Free every column's validity bytes (once they have been copied into bitmaps). */
-void bsm_free_validity(bsm_result *res);
 
 /* Frame buf[start:n] as bsm_decode does (same pre-checks in opts, same errors, same counts)
  * but without columns: each record is walked for `select`, and the spans of the records it

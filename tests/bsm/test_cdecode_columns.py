@@ -1,0 +1,214 @@
+"""The C core's output: column projection, Polars' own layout, and one buffer on two cores.
+
+- ``columns=``: both backends give exactly the columns asked for, in ``schema.CORE`` order, with
+  the values of the full frame; unknown names are a ValueError naming them.
+- The C frame is written as Polars keeps it (string views, validity bits): its dtypes are
+  ``schema.CORE``'s and strings on both sides of the 12-byte inline limit read back intact.
+- A large buffer decoded in two halves at once gives byte for byte what one pass gives: rows,
+  errors, records_seen and file_tokens, also when the middle's candidate record is a fake one
+  inside an exec argument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forensics import schema
+from forensics.bsm import backends
+from forensics.bsm import writer as w
+
+from .test_backends import FOLDERS, SHARED, T0, _fixture_files, _first_difference
+
+needs_c = pytest.mark.skipif(not backends.c_available(),
+                             reason="the C core (forensics._cbsm) is not built in this environment")
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared/fixtures is absent (reference trails not available)")
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "out"
+
+#: the report's columns (the issue's projection), lists and args included
+REPORT = ["offset", "time", "event", "pid", "auid", "euid", "egid", "ruid", "rgid", "asid",
+          "success", "return_value", "args", "paths", "exec_argv", "exec_cdhash", "exit_status",
+          "text", "attr_uid", "signing_id", "terminal_port", "terminal_host"]
+PROJECTIONS = [
+    ["offset"],
+    ["args"],
+    ["paths", "exec_argv", "exec_env", "text"],
+    REPORT,
+    ["damage", "success", "time", "host", "signing_id_truncated", "cdhash"],
+    list(reversed(REPORT)),
+]
+
+
+def _same(a, b):
+    assert a.records.schema == b.records.schema
+    assert a.records.equals(b.records), _first_difference(a.records, b.records)
+    assert a.errors == b.errors
+    assert (a.records_seen, a.file_tokens) == (b.records_seen, b.file_tokens)
+
+
+# ---------------------------------------------------------------------------------------------
+# (1) projection
+
+@needs_c
+@needs_shared
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_projection_identical_on_both_backends(folder):
+    files = _fixture_files(folder)
+    assert files, f"no input files under {folder}"
+    for path in files:
+        buf = path.read_bytes()
+        full = backends.decode_records(buf, "c")
+        for columns in PROJECTIONS:
+            names = [n for n in schema.CORE.names() if n in columns]
+            py = backends.decode_records(buf, "python", columns=columns)
+            c = backends.decode_records(buf, "c", columns=columns)
+            where = f"{path.relative_to(SHARED)} {columns}"
+            assert c.records.columns == names, where
+            assert c.records.schema == schema.CORE.__class__(
+                [(n, schema.CORE[n]) for n in names]), where
+            try:
+                _same(py, c)
+                assert c.records.equals(full.records.select(names))
+            except AssertionError as exc:
+                raise AssertionError(f"{where}: {exc}") from None
+            assert c.errors == full.errors and c.records_seen == full.records_seen
+
+
+@needs_c
+def test_projection_with_prechecks_and_empty_projection():
+    recs = b"".join(w.record(w.AUE_EXIT, [w.exit_token(i), w.text(f"t{i}" * i),
+                                          w.subject(auid=501, pid=i), w.return32()],
+                             time=T0 + i) for i in range(20))
+    ms = int(T0 * 1000)
+    for opts in ({}, {"since_ms": ms + 3000, "until_ms": ms + 9000},
+                 {"events": frozenset({w.AUE_EXIT})}, {"events": frozenset()}):
+        for columns in ([], ["text"], ["pid", "exit_status", "time"]):
+            py = backends.decode_records(recs, "python", columns=columns, **opts)
+            c = backends.decode_records(recs, "c", columns=columns, **opts)
+            _same(py, c)
+            assert c.records.columns == [n for n in schema.CORE.names() if n in columns]
+
+
+@pytest.mark.parametrize("backend", ["python", pytest.param("c", marks=needs_c)])
+def test_unknown_columns_are_named(backend):
+    rec = w.record(w.AUE_EXIT, [w.return32()], time=T0)
+    with pytest.raises(ValueError, match="bogus.*nope|nope.*bogus"):
+        backends.decode_records(rec, backend, columns=["offset", "nope", "bogus"])
+    with pytest.raises(ValueError, match="source"):      # a derived column, not a core one
+        backends.decode_records(rec, backend, columns=["source"])
+
+
+# ---------------------------------------------------------------------------------------------
+# (2) Polars' own layout
+
+@needs_c
+def test_strings_around_the_inline_limit():
+    """Views hold up to 12 bytes inline and longer strings in data blocks: every length near
+    the limit, in every kind of string column, reads back as the Python decoder gives it."""
+    toks = []
+    for n in (0, 1, 4, 11, 12, 13, 14, 40, 300):
+        s = ("é" + "x" * n)[:n] if n else ""
+        toks += [w.path("/" + s), w.text(s), w.arg(1, n, s)]
+    argv = ["a" * n for n in (0, 3, 12, 13, 100)]
+    rec = w.record(w.AUE_EXECVE, [w.exec_args(argv), w.exec_env(["X=" + "y" * 11, "Z=" * 9]),
+                                  *toks, w.subject(auid=501, host="fe80::1"),
+                                  w.identity("com.example." + "i" * 12, "T" * 12, bytes(20)),
+                                  w.return32()], time=T0)
+    py = backends.decode_records(rec * 3, "python")
+    c = backends.decode_records(rec * 3, "c")
+    _same(py, c)
+    assert c.records.schema == schema.CORE
+    assert c.records["exec_argv"][0].to_list() == argv
+
+
+@needs_c
+def test_frame_has_core_dtypes_without_conversion():
+    """Polars adopts the C buffers as they are: the frame's dtypes are exactly CORE's and its
+    string columns are one chunk of views (nothing to rechunk or convert)."""
+    recs = b"".join(w.record(w.AUE_OPEN_R, [w.path(f"/tmp/some/longer/path/{i}"), w.return32()],
+                             time=T0 + i) for i in range(1000))
+    frame = backends.decode_records(recs, "c").records
+    assert frame.schema == schema.CORE
+    assert frame.n_chunks("all") == [1] * len(schema.CORE)
+    assert frame["paths"].list.first().str.len_bytes().to_list()[:2] == [23, 23]
+
+
+# ---------------------------------------------------------------------------------------------
+# (3) one buffer on two cores
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Every buffer is cut in two (as a large one is on a machine with two cores)."""
+    from forensics.bsm import cdecode
+    monkeypatch.setattr(cdecode, "SPLIT_MIN", 0)
+    monkeypatch.setattr(cdecode, "_CORES", 2)
+    return cdecode
+
+
+def _single(cdecode, buf, **opts):
+    old = cdecode.SPLIT_MIN
+    cdecode.SPLIT_MIN = 1 << 62
+    try:
+        return cdecode.decode(buf, **opts)
+    finally:
+        cdecode.SPLIT_MIN = old
+
+
+@needs_c
+@needs_shared
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_halves_equal_one_pass_on_fixtures(folder, split_everything):
+    cdecode = split_everything
+    for path in _fixture_files(folder):
+        buf = path.read_bytes()
+        for opts in ({}, {"since_ms": 1710493199000, "until_ms": 1710493300000},
+                     {"events": frozenset({23, 72, 45000})}, {"columns": REPORT}):
+            try:
+                _same(cdecode.decode(buf, **opts), _single(cdecode, buf, **opts))
+            except AssertionError as exc:
+                raise AssertionError(f"{path.relative_to(SHARED)} {opts}: {exc}") from None
+
+
+def _fake_in_the_middle() -> tuple[bytes, int, int]:
+    """A trail whose middle falls inside an exec argument that holds a whole valid record:
+    the resync rule's candidate there is that fake record, not a real boundary."""
+    fake = w.record(w.AUE_EXIT, [w.return32()], time=T0)
+    pieces = fake.split(b"\0")          # the fake's NULs end exec strings
+    argv = [b"A" * 3000, *pieces, b"tail"]
+    exec_rec = w.record(w.AUE_EXECVE, [w.exec_args(argv), w.subject(auid=501, pid=7),
+                                       w.return32()], time=T0)
+    small = b"".join(w.record(w.AUE_EXIT, [w.exit_token(i), w.return32()], time=T0 + i)
+                     for i in range(40))
+    trail = small + exec_rec + small
+    return trail, len(small), len(small) + len(exec_rec)
+
+
+@needs_c
+def test_halves_equal_one_pass_when_the_middle_is_a_fake_record(split_everything):
+    cdecode = split_everything
+    trail, start, end = _fake_in_the_middle()
+    src = cdecode.ffi.from_buffer("uint8_t[]", trail)
+    mid = int(cdecode.lib.bsm_resync(src, len(trail) // 2, len(trail)))
+    assert start < mid < end                        # the cut candidate lies inside the record
+    split = cdecode.decode(trail)
+    _same(split, _single(cdecode, trail))
+    _same(split, backends.decode_records(trail, "python"))
+    assert split.records.height == 81 and split.errors == []
+    assert split.records["offset"].to_list().count(start) == 1
+
+
+@needs_c
+@pytest.mark.parametrize("name", ["mixed-25MB.trail", "mixed-105MB.trail",
+                                  "hostile-resync-10MB.trail", "hostile-exec-cut-10MB.trail",
+                                  "hostile-helper-join-10MB.trail"])
+def test_halves_equal_one_pass_on_benchmark_trails(name, split_everything):
+    path = BENCH / name
+    if not path.is_file():
+        pytest.skip(f"benchmarks/out/{name} is absent (python benchmarks/generate.py makes it)")
+    cdecode = split_everything
+    buf = path.read_bytes()
+    _same(cdecode.decode(buf), _single(cdecode, buf))
+    _same(cdecode.decode(buf, columns=REPORT), _single(cdecode, buf, columns=REPORT))
