@@ -21,16 +21,25 @@ from .collection import trails
 from .tables import Tables
 from .window import Window, to_ms
 
-__all__ = ["NAME_SLACK", "Plan", "make_plan", "FileResult", "derive_records", "decode_file", "iter_results",
-           "source_row", "with_gaps"]
+__all__ = ["NAME_SLACK", "EVENT_TABLE_COLUMNS", "Plan", "make_plan", "FileResult",
+           "derive_records", "decoded_columns", "decode_file", "iter_results", "source_row",
+           "with_gaps"]
 
 #: auditd names the next file a moment before the kernel switches to it, so a few records can
 #: fall just outside a file's name span: widen the span by this much before skipping a file.
 NAME_SLACK = timedelta(seconds=5)
 
 
+#: the records columns ``derive_records`` adds from the evidence's event table
+EVENT_TABLE_COLUMNS = ("event_name", "event_description", "event_class_mask", "event_classes")
+
+
 def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
-    """Core columns + source + event table columns, in schema.RECORDS order."""
+    """Core columns + source + event table columns, in schema.RECORDS order.
+
+    A projected ``core`` (fewer columns than ``schema.CORE``) gives a projected frame: the
+    event table's columns are added only when ``event`` is there.
+    """
     # Element-wise lookups in the (small) event table: a join would gather (copy) every column
     # of the frame, and a horizontal concat would rechunk it.
     table = tables.event_frame
@@ -40,14 +49,28 @@ def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFr
         return pl.col("event").replace_strict(keys, table[column], default=None,
                                               return_dtype=schema.RECORDS[column]).alias(column)
 
-    classes = (core.select("event")
-               .join(table.select("event", "event_classes"), on="event", how="left",
-                     maintain_order="left")
-               .get_column("event_classes"))
-    frame = core.with_columns(
-        pl.lit(source, pl.String).alias("source"), classes,
-        *(lookup(c) for c in ("event_name", "event_description", "event_class_mask")))
-    return frame.select(list(schema.RECORDS.names()))
+    added = [pl.lit(source, pl.String).alias("source")]
+    if "event" in core.columns:
+        classes = (core.select("event")
+                   .join(table.select("event", "event_classes"), on="event", how="left",
+                         maintain_order="left")
+                   .get_column("event_classes"))
+        added += [classes, *(lookup(c) for c in EVENT_TABLE_COLUMNS[:3])]
+    frame = core.with_columns(*added)
+    return frame.select([c for c in schema.RECORDS.names() if c in frame.columns])
+
+
+def decoded_columns(columns, selection: pl.Expr | None) -> list[str] | None:
+    """The core columns to decode for a projection ``columns`` (None: all of them): those asked
+    for, those the selection reads, and ``event`` when an event table column is asked for."""
+    if columns is None:
+        return None
+    wanted = set(columns)
+    if selection is not None:
+        wanted |= set(selection.meta.root_names())
+    if wanted & set(EVENT_TABLE_COLUMNS):
+        wanted.add("event")
+    return [c for c in schema.CORE.names() if c in wanted]
 
 
 @dataclass
@@ -63,12 +86,14 @@ def decode_file(trail, backend, since_ms, until_ms, events, tables, selection,
                 columns=None) -> FileResult:
     """One file: read, decode (window and events checked at the header), derive, select.
 
-    ``columns``: keep only these (a lazy scan's projection); the selection is applied first.
+    ``columns``: keep only these (a projection: only they and what the selection reads are
+    decoded); the selection is applied first.
     """
     buf, damage = trail.read()          # the good bytes, and where and why they end early
     size = len(buf)
     result = backends.decode_records(buf, backend, since_ms=since_ms, until_ms=until_ms,
-                                     events=events, consume=True)
+                                     events=events, consume=True,
+                                     columns=decoded_columns(columns, selection))
     del buf
     errors, seen = [*result.errors, *damage], result.records_seen
     frame = derive_records(result.records, trail.path, tables)
@@ -76,7 +101,7 @@ def decode_file(trail, backend, since_ms, until_ms, events, tables, selection,
         frame = frame.filter(selection)
     if columns is not None:
         frame = frame.select(columns)
-    if frame.height < result.records.height or columns is not None:
+    if frame.height < result.records.height:
         frame = _compact(frame)
     del result                   # the whole file's frame goes now, not when the caller is done
     _give_back_memory()

@@ -72,8 +72,10 @@ def section(ctx: Context, run: Run) -> Section:
 def _table(ctx: Context, ev: pl.LazyFrame, name: str, title: str) -> Table:
     total = ev.select(pl.len()).collect().item()
     first = ev.sort("time", "_row").head(DATA_CAP).collect()
-    more = ctx.events.select("attribution_kind", "confidence", "elevated", "pid",
-                             "return_errno", "source", "offset")[first.get_column("_row")]
+    # (a frame indexed by a Series copies whole columns first: gather by expression instead)
+    more = ctx.events.select(pl.col("attribution_kind", "confidence", "elevated", "pid",
+                                    "return_errno", "source", "offset")
+                             .gather(first.get_column("_row")))
     shown = pick(pl.concat([first, more], how="horizontal"),
         time_text("time"), "action", "path", person(), how_sure(), elevated(),
         program(), "pid", result(ctx.errno), "source",

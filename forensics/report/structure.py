@@ -18,7 +18,7 @@ __all__ = ["SECTIONS", "RECORD_COLUMNS", "Input", "Run", "Section", "Report", "C
 #: the records columns the report reads (those the model reads, and the ones its sections show):
 #: the main job decodes only these
 RECORD_COLUMNS = tuple(dict.fromkeys((
-    *NEEDED, "source", "length", "event_name", "event_classes", "return_errno", "exec_env",
+    *NEEDED, "source", "length", "event_name", "return_errno", "exec_env",
     "damage", "remote_address", "remote_port", "local_address", "local_port", "socket_family",
     "socket_path")))
 
