@@ -43,7 +43,7 @@ def events(records: pl.DataFrame, processes: pl.DataFrame | None = None,
     r = _cases(_lives_of(r, lives), lives)
     runs = _runs(r, lives, users)
     r = r.with_columns([runs.get_column(c).gather(r.get_column("_run"))
-                        for c in runs.columns[1:]])
+                        for c in runs.columns[1:] if evidence or c != "_msg"])
     euid, ruid, person, lid = pl.col("euid"), pl.col("ruid"), pl.col("user"), r.get_column("lid")
     said = [pl.format("{}:{}: {}", "src", "offset", "_msg").alias("evidence")] if evidence else []
     r = r.with_columns(
@@ -141,7 +141,7 @@ def _runs(r: pl.DataFrame, lives: pl.DataFrame, users) -> pl.DataFrame:
     auid, euid, ruid = pl.col("auid"), pl.col("euid"), pl.col("ruid")
     c = pl.col("_case")
     keys = ["_case", "_e", "_a", "_eu", "_ru", "_as", "_lid"]
-    runs = r.filter(pl.col("_run").is_first_distinct()).select(
+    runs = r.lazy().filter(pl.col("_run").is_first_distinct()).select(
         "_run",
         pl.when(c == _FAILED_CLAIM).then("event").alias("_e"),
         pl.when(c <= _OWN_AUID).then(auid).alias("_a"),
@@ -149,7 +149,7 @@ def _runs(r: pl.DataFrame, lives: pl.DataFrame, users) -> pl.DataFrame:
         pl.when(c.is_in([_OWN_AUID, _RUID])).then(ruid).alias("_ru"),
         pl.when(c == _OWN_AUID).then("asid").alias("_as"),
         pl.when(c == _LIFE).then("lid").alias("_lid"),
-        "_case")
+        "_case").collect()
     msgs = runs.select(keys).unique(keys)
     ml = msgs.get_column("_lid")
     msgs = msgs.with_columns(

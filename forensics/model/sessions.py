@@ -64,8 +64,8 @@ def sessions(records: pl.DataFrame, users=None,
                              & ~pl.col("event").is_in(list(SESSION_EVENTS)))
     recs_df = _session_records(r)
     ctx = _Context(users=users, seen_by=_seen(r, kernel),
-                   sess_ev=r.filter(pl.col("event").is_in(list(SESSION_EVENTS)))
-                   .select(_COLS).to_dicts())
+                   sess_ev=r.lazy().filter(pl.col("event").is_in(list(SESSION_EVENTS)))
+                   .select(_COLS).collect().to_dicts())
     recs = recs_df.to_dicts()
     ctx.logouts = _Logouts([x for x in recs if x["event"] in LOGOUTS])
     ctx.term_hit, ctx.writer_hit = _login_sessions(r, recs_df, kernel)
@@ -88,7 +88,8 @@ def _session_records(r: pl.DataFrame) -> pl.DataFrame:
     authz_kept = ~pl.col("event").is_in(list(AUTHZ)) | (pl.col("success") == False) | (
         pl.col("args").list.eval(pl.element().struct.field("text")
                                  .str.starts_with("authenticated as")).list.any().fill_null(False))
-    return r.filter(pl.col("event").is_in(wanted) & authz_kept).select(_COLS)
+    # lazy: filtering the eager frame first would copy every one of its columns
+    return r.lazy().filter(pl.col("event").is_in(wanted) & authz_kept).select(_COLS).collect()
 
 
 def _seen(r: pl.DataFrame, kernel: pl.LazyFrame) -> dict[int, dict]:
@@ -194,19 +195,20 @@ class _Switches:
 
     def __init__(self, r: pl.DataFrame, recs_df: pl.DataFrame):
         writers = recs_df.filter(pl.col("event").is_in([*SU, *SUDO])).get_column("pid")
-        forks = r.filter(pl.col("event").is_in(list(ANNOUNCE))
-                         & pl.col("pid").is_in(writers.implode())).select(
-            "seq", "pid", "args", "return_value").to_dicts()
+        forks = r.lazy().filter(pl.col("event").is_in(list(ANNOUNCE))
+                                & pl.col("pid").is_in(writers.implode())).select(
+            "seq", "pid", "args", "return_value").collect().to_dicts()
         self.forks: dict[int, list[tuple[int, list]]] = {}    # pid -> [(seq, children)]
         for f in forks:
             kids = [a["value"] for a in f["args"] or [] if a["number"] == 0]
             kids = kids or ([f["return_value"]] if f["return_value"] else [])
             self.forks.setdefault(f["pid"], []).append((f["seq"], kids))
         all_kids = {k for v in self.forks.values() for _, kids in v for k in kids}
-        setuids = r.filter(pl.col("event").is_in(list(SETUIDS))
-                           & (pl.col("success") != False)
-                           & pl.col("pid").is_in(list(set(writers.to_list()) | all_kids))
-                           ).select("seq", "t", "pid", "args", "src", "offset").to_dicts()
+        setuids = r.lazy().filter(pl.col("event").is_in(list(SETUIDS))
+                                  & (pl.col("success") != False)
+                                  & pl.col("pid").is_in(list(set(writers.to_list()) | all_kids))
+                                  ).select("seq", "t", "pid", "args", "src", "offset"
+                                           ).collect().to_dicts()
         self.setuids: dict[int, list[tuple[int, int, int, str]]] = {}  # pid -> [(seq, t, uid, ref)]
         for s_ in setuids:
             vals = [a["value"] for a in s_["args"] or [] if a["value"] != UNSET]
