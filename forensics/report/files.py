@@ -38,9 +38,9 @@ def actions(ctx: Context) -> dict[int, str]:
 
 
 def _file_events(ctx: Context) -> pl.LazyFrame:
-    """One narrow row per file event (its row in ``ctx.events``, time, action, path and what
-    the by-path table groups), collected once for the three tables; the other columns are
-    gathered for the rows shown only."""
+    """One narrow row per file event (its row in ``ctx.events``, time, action, path, person,
+    result, and whether it names a program), collected once for the three tables; the other
+    columns are gathered for the rows shown only."""
     acts = actions(ctx)
     paths = pl.col("paths")
     n = paths.list.len()
@@ -53,7 +53,8 @@ def _file_events(ctx: Context) -> pl.LazyFrame:
     return (ctx.events.lazy().with_row_index("_row")
             .filter(pl.col("event").is_in(list(acts)) & (n > 0))
             .select("_row", "time", action.alias("action"), path.alias("path"), "user",
-                    "user_name", "success", "image", "signing_id")
+                    "success", pl.col("image").is_not_null().alias("_image"),
+                    pl.col("signing_id").is_not_null().alias("_signing"))
             .collect().lazy())
 
 
@@ -73,9 +74,9 @@ def _table(ctx: Context, ev: pl.LazyFrame, name: str, title: str) -> Table:
     total = ev.select(pl.len()).collect().item()
     first = ev.sort("time", "_row").head(DATA_CAP).collect()
     # (a frame indexed by a Series copies whole columns first: gather by expression instead)
-    more = ctx.events.select(pl.col("attribution_kind", "confidence", "elevated", "pid",
-                                    "return_errno", "source", "offset")
-                             .gather(first.get_column("_row")))
+    more = _at(ctx, first.get_column("_row"), "user_name", "image", "signing_id",
+               "attribution_kind", "confidence", "elevated", "pid", "return_errno", "source",
+               "offset")
     shown = pick(pl.concat([first, more], how="horizontal"),
         time_text("time"), "action", "path", person(), how_sure(), elevated(),
         program(), "pid", result(ctx.errno), "source",
@@ -86,17 +87,30 @@ def _table(ctx: Context, ev: pl.LazyFrame, name: str, title: str) -> Table:
     return Table(name, title, cols, rows, total, {"pid": "num", "record": "ref"})
 
 
+def _at(ctx: Context, rows: pl.Series, *columns: str) -> pl.DataFrame:
+    """Columns of ``ctx.events`` at ``rows`` (null rows give nulls). A frame indexed by a
+    Series would copy whole columns first: gather by expression instead."""
+    return ctx.events.select(pl.col(*columns).gather(rows))
+
+
 def _by_path(ctx: Context, ev: pl.LazyFrame) -> Table:
+    # the program and name are those of the group's first record that has them: their rows
+    # are found here and the values gathered for the groups shown only
     per = ev.group_by("path", "user").agg(
-        pl.col("user_name").drop_nulls().first(),
+        pl.col("_row").first().alias("_first"),
         pl.col("action").unique().sort().str.join(", ").alias("actions"),
         pl.len().alias("n"), pl.col("success").not_().fill_null(False).sum().alias("failed"),
-        pl.col("image").drop_nulls().first().alias("image"),
-        pl.col("signing_id").drop_nulls().first().alias("signing_id"),
+        pl.col("_row").filter("_image").first().alias("_img"),
+        pl.col("_row").filter("_signing").first().alias("_sig"),
         pl.col("time").min().alias("first"), pl.col("time").max().alias("last"))
     total = per.select(pl.len()).collect().item()
     # (path, person) is unique: sorting by both makes the page the same on every run
-    shown = pick(per.sort("n", "path", "user", descending=[True, False, False], nulls_last=True),
+    head = per.sort("n", "path", "user", descending=[True, False, False],
+                    nulls_last=True).head(DATA_CAP).collect()
+    head = pl.concat([head, _at(ctx, head.get_column("_first"), "user_name"),
+                      _at(ctx, head.get_column("_img"), "image"),
+                      _at(ctx, head.get_column("_sig"), "signing_id")], how="horizontal")
+    shown = pick(head,
         "path", person(), "actions", "n", "failed", program(),
         time_text("first"), time_text("last"))
     cols = ("path", "person", "actions", "records", "failed", "a program", "first", "last")
