@@ -25,6 +25,12 @@ __all__ = ["main", "cli"]
 
 _OBJECT = re.compile(r"^(file|pid|msgqid|semid|shmid|sock)=")
 
+#: Polars' allocator (jemalloc) keeps freed pages for ten seconds by default. The main job frees
+#: large intermediate frames one step after another; handing them back within 0.1 s keeps its
+#: peak near what is alive (3.2 GB instead of 3.6 GB on a 1 GB folder, at no cost in time). Read
+#: when Polars loads, so set before it is imported; a value the user set is kept.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")
+
 
 #: Subcommands, imported when named: ``praudit`` must not pay for Polars.
 _LAZY = {"praudit": ("praudit", "praudit"), "reduce": ("reduce", "reduce"),
@@ -120,6 +126,7 @@ def report(ctx, paths, outputs, text, force, quiet, backend, **options) -> None:
                        inputs=given, started=started, version=_version())
     with progress.step("attributing and building the report"):
         built = sections.build(audit, run, only=summary.SECTIONS if text else None)
+    del audit            # the report holds its own values: the frames go before it is written
     if text:
         click.echo(summary.render_report(built), nl=False)
         return
