@@ -156,11 +156,15 @@ def mb(n: float) -> str:
     return f"{n / 1e6:,.1f}"
 
 
-def run_command(args: list[str], *, env: dict | None = None) -> dict:
+def run_command(args: list[str], *, env: dict | None = None, tree: str | None = None) -> dict:
     """Run ``python -P ARGS...`` as a whole process from a temporary folder: its wall time and
-    peak RSS (from ``wait4``), imports and start-up included."""
+    peak RSS (from ``wait4``), imports and start-up included. ``tree``: import ``forensics``
+    from this source tree (an earlier commit with its C core built, for "before" figures)
+    instead of the installed package."""
     child_env = {**os.environ, **(env or {})}
     child_env.pop("PYTHONPATH", None)
+    if tree is not None:
+        child_env["PYTHONPATH"] = tree
     with tempfile.TemporaryDirectory(prefix="knox-bench-") as cwd, \
             tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
