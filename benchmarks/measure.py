@@ -80,12 +80,14 @@ class WrongBackend(RuntimeError):
     """The child decoded with another backend than the one the case is about."""
 
 
-def _child(code: str, *, env: dict | None, cpus: str | None) -> dict:
+def _child(code: str, *, env: dict | None, cpus: str | None, tree: str | None = None) -> dict:
     cmd = [sys.executable, "-P", "-c", code]
     if cpus is not None and hasattr(os, "sched_setaffinity"):
         cmd = ["taskset", "-c", cpus, *cmd]
     child_env = {**os.environ, **(env or {})}
     child_env.pop("PYTHONPATH", None)               # nothing may put the source tree first
+    if tree is not None:                            # ... but an earlier commit's, on purpose
+        child_env["PYTHONPATH"] = tree
     with tempfile.TemporaryDirectory(prefix="knox-bench-") as cwd:
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=child_env,
                              stdin=subprocess.DEVNULL)
@@ -95,15 +97,16 @@ def _child(code: str, *, env: dict | None, cpus: str | None) -> dict:
 
 
 def run(setup: str, stmt: str, *, env: dict | None = None, cpus: str | None = "0",
-        backend: str | None = "c") -> dict:
+        backend: str | None = "c", tree: str | None = None) -> dict:
     """Time ``stmt`` after ``setup`` in a new Python; ``cpus`` pins it (one core by default).
 
     When the child imported ``forensics``, the backend it decoded with must be ``backend``
     (``None`` accepts any); a local variable ``a`` holding an ``Audit`` names it, else the
-    default choice is reported.
+    default choice is reported. ``tree``: import ``forensics`` from that source tree (an
+    earlier commit, C core built) instead of the installed package.
     """
     code = _RUNNER.format(bench=str(ROOT / "benchmarks"), setup=setup, stmt=stmt)
-    res = _child(code, env=env, cpus=cpus)
+    res = _child(code, env=env, cpus=cpus, tree=tree)
     if backend is not None and "backend" in res and res["backend"] != backend:
         raise WrongBackend(f"measured the {res['backend']} backend, not {backend} "
                            f"(forensics from {res.get('package')}; C core built: "
