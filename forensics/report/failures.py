@@ -13,7 +13,7 @@ __all__ = ["section"]
 def section(ctx: Context, run: Run) -> Section:
     failed = ctx.events.lazy().filter(pl.col("success").not_())
     errno = pl.col("return_errno")
-    per = (failed.sort("time").group_by("event_name", "return_errno", "image", "user").agg(
+    per = (failed.sort("time").group_by(ctx.event_name(), "return_errno", "image", "user").agg(
         pl.col("user_name").drop_nulls().first(), pl.col("signing_id").drop_nulls().first(),
         pl.len().alias("n"),
         pl.col("time").min().alias("first"), pl.col("time").max().alias("last"),

@@ -27,7 +27,7 @@ def section(ctx: Context, run: Run) -> Section:
         | pl.col("remote_address").is_not_null() | pl.col("local_address").is_not_null())
     total = net.select(pl.len()).collect().item()
     shown = pick(net.sort("time"),
-        time_text("time"), pl.coalesce("event_name", pl.col("event").cast(pl.String)),
+        time_text("time"), pl.coalesce(ctx.event_name(), pl.col("event").cast(pl.String)),
         person(), how_sure(), program(), "pid",
         pl.coalesce("socket_family", pl.lit("")), _address("local"),
         pl.coalesce(pl.when(pl.col("remote_address").is_not_null()).then(_address("remote")),

@@ -89,7 +89,7 @@ def section(ctx: Context, sections: dict[str, Section]) -> Section:
         keys = pl.DataFrame(wanted, schema={"source": pl.String, "offset": pl.UInt64},
                             orient="row")
         heads = (ctx.audit.records.lazy().join(keys.lazy(), on=["source", "offset"])
-                 .select("source", "offset", pl.coalesce("event_name", pl.col("event")
+                 .select("source", "offset", pl.coalesce(ctx.event_name(), pl.col("event")
                                                          .cast(pl.String)).alias("ev"),
                          time_text("time").alias("t")).collect())
         head = {(s, o): (e, t) for s, o, e, t in heads.rows()}

@@ -18,7 +18,7 @@ __all__ = ["SECTIONS", "RECORD_COLUMNS", "Input", "Run", "Section", "Report", "C
 #: the records columns the report reads (those the model reads, and the ones its sections show):
 #: the main job decodes only these
 RECORD_COLUMNS = tuple(dict.fromkeys((
-    *NEEDED, "source", "length", "event_name", "return_errno", "exec_env",
+    *NEEDED, "source", "length", "return_errno", "exec_env",
     "damage", "remote_address", "remote_port", "local_address", "local_port", "socket_family",
     "socket_path")))
 
@@ -113,6 +113,14 @@ class Context:
                 known = bsm_errno(number)
                 errno[number] = known[0] if known else str(number)
         return cls(audit, Finder(sources), audit.attributed, counts, errno)
+
+    def event_name(self) -> pl.Expr:
+        """The record's event name from the event table (``event_name``, without holding that
+        column for every record)."""
+        counts = self.event_counts
+        return pl.col("event").replace_strict(
+            counts.get_column("event"), counts.get_column("event_name"), default=None,
+            return_dtype=pl.String).alias("event_name")
 
     def events_of_class(self, *classes: str) -> list[int]:
         """Event numbers present whose classes include any of ``classes``."""
