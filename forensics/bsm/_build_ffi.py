@@ -1,5 +1,5 @@
 """cffi builder for ``forensics.bsm._cbsm``: wires ``csrc/bsm.h``, ``csrc/select.h`` and the
-C files behind them (``columns.c`` is internal to ``bsm.c``), nothing else.
+C files behind them (``columns.c`` and ``concat.c`` are internal to ``bsm.c``), nothing else.
 
 Out-of-line API mode. setup.py runs it through ``cffi_modules``; by hand::
 
@@ -32,6 +32,7 @@ def _declarations(name: str) -> str:
 
 
 _SOURCES = ("forensics/bsm/csrc/bsm.c", "forensics/bsm/csrc/columns.c",
+            "forensics/bsm/csrc/concat.c",
             "forensics/bsm/csrc/select.c")
 CDEF = "\n".join(_declarations(name) for name in _HEADERS)
 

@@ -6,6 +6,10 @@
  * decoded without options, with a time window, with an event set, with some columns only, and
  * in two halves joined (bsm_decode_range, bsm_concat); the result's buffers (values, validity
  * bits, string views and their data blocks) are checked for consistency and freed. The text mapping runs over the whole file too.
+ *
+ * bsm_harness -d FILE... also prints, per file, decoding and string or list column, a digest of
+ * the column's values (what the views say, not where the bytes are): builds with other data
+ * block sizes or string tables (-DBSM_BLOCK_MAX, -DBSM_SEEN_BITS) must print the same.
  */
 #include "bsm.h"
 
@@ -93,6 +97,55 @@ static int check(const bsm_result *r)
     return 0;
 }
 
+/* FNV-1a over n bytes at p, on from h */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t i;
+    for (i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* h on over the string a view stands for: its length and bytes */
+static uint64_t view_digest(uint64_t h, const bsm_column *col, const uint8_t *v)
+{
+    int32_t len, index, offset;
+    memcpy(&len, v, 4);
+    h = fnv(h, &len, 4);
+    if (len <= 12)
+        return fnv(h, v + 4, (size_t)len);
+    memcpy(&index, v + 8, 4);
+    memcpy(&offset, v + 12, 4);
+    return fnv(h, col->blocks[index] + offset, (size_t)len);
+}
+
+/* one line per string or list column of r: the digest of its rows' values */
+static void print_digests(const bsm_result *r, const char *file, int k)
+{
+    int i;
+    int64_t j;
+    for (i = 0; i < r->ncols; i++) {
+        const bsm_column *col = &r->cols[i];
+        uint64_t h = 0xcbf29ce484222325ULL;
+        if (!col->selected || col->kind == BSM_FIXED || col->kind == BSM_BOOL)
+            continue;
+        for (j = 0; j < r->nrows; j++) {
+            uint8_t ok = (uint8_t)bit(col->valid, j);
+            h = fnv(h, &ok, 1);
+            if (col->kind == BSM_STRING)
+                h = view_digest(h, col, col->values + 16 * j);
+            else
+                h = fnv(h, &col->offsets[j + 1], 8);
+        }
+        if (col->kind != BSM_STRING)
+            for (j = 0; j < col->nchild; j++)
+                h = view_digest(h, col, col->child_views + 16 * j);
+        printf("%s %d %s %lld %016llx\n", file, k, col->name, (long long)r->nrows,
+               (unsigned long long)h);
+    }
+}
+
 /* the buffer decoded as two halves cut at a candidate record start, then joined */
 static bsm_result *halves(const uint8_t *buf, size_t n, bsm_options *opts)
 {
@@ -115,12 +168,12 @@ static bsm_result *halves(const uint8_t *buf, size_t n, bsm_options *opts)
 int main(int argc, char **argv)
 {
     static uint8_t events[8192], columns[256];
-    int a, failures = 0;
+    int a, failures = 0, digests = argc > 1 && !strcmp(argv[1], "-d");
     for (a = 0; a < bsm_num_columns(); a++)
         columns[a] = a % 3 != 1;       /* every kind, some of each left out */
     events[23 >> 3] |= 1u << (23 & 7);
     events[72 >> 3] |= 1u << (72 & 7);
-    for (a = 1; a < argc; a++) {
+    for (a = 1 + digests; a < argc; a++) {
         FILE *f = fopen(argv[a], "rb");
         long size;
         uint8_t *buf, *out;
@@ -163,6 +216,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: inconsistent result (%d)\n", argv[a], bad);
                 failures++;
             }
+            if (digests)
+                print_digests(r, argv[a], k);
             bsm_free(r);
         }
         out = malloc(3 * (size_t)size + 1);

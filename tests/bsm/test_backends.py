@@ -608,7 +608,8 @@ def test_c_core_under_valgrind(tmp_path):
         # _DEFAULT_SOURCE: the build the C core gets (madvise's prefaulting included)
         subprocess.run([cc, "-std=c99", "-D_DEFAULT_SOURCE", *flags, "-g", "-O1", "-Wall",
                         f"-I{CSRC}", str(ROOT / "tests" / "bsm" / "bsm_harness.c"),
-                        str(CSRC / "bsm.c"), str(CSRC / "columns.c"), "-o", str(exe)],
+                        *(str(CSRC / f) for f in ("bsm.c", "columns.c", "concat.c")),
+                        "-o", str(exe)],
                        check=True, capture_output=True, text=True)
         proc = subprocess.run(["valgrind", "--error-exitcode=1", "--leak-check=full",
                                "--errors-for-leak-kinds=definite,indirect", "--quiet", str(exe),

@@ -7,10 +7,15 @@
 - A large buffer decoded in two halves at once gives byte for byte what one pass gives: rows,
   errors, records_seen and file_tokens, also when the middle's candidate record is a fake one
   inside an exec argument.
+- A long string a column's data block already holds is not written again (views share its
+  bytes): values stay exactly the Python decoder's whatever the block size or table size.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +24,7 @@ from forensics import schema
 from forensics.bsm import backends
 from forensics.bsm import writer as w
 
-from .test_backends import FOLDERS, SHARED, T0, _fixture_files, _first_difference
+from .test_backends import CSRC, FOLDERS, ROOT, SHARED, T0, _fixture_files, _first_difference
 
 needs_c = pytest.mark.skipif(not backends.c_available(),
                              reason="the C core (forensics._cbsm) is not built in this environment")
@@ -212,3 +217,172 @@ def test_halves_equal_one_pass_on_benchmark_trails(name, split_everything):
     buf = path.read_bytes()
     _same(cdecode.decode(buf), _single(cdecode, buf))
     _same(cdecode.decode(buf, columns=REPORT), _single(cdecode, buf, columns=REPORT))
+
+
+# ---------------------------------------------------------------------------------------------
+# (4) each long string once per data block
+
+#: repeated strings on both sides of the inline limit and of the partial hash (HASH_ALL, 256)
+LENGTHS = (13, 16, 100, 300, 5000)
+
+
+def _long(n: int, tag: str) -> str:
+    """An ASCII string of n bytes (its text is itself) starting with tag."""
+    return (tag + "-" + "abcdefghij" * (n // 10 + 1))[:n]
+
+
+def _repeating(rows: int) -> tuple[bytes, dict[str, int]]:
+    """A trail whose every record repeats the same long strings in string columns and list
+    children (and short ones), and the bytes of the distinct long strings each column holds
+    (a handful per column: they do not share a slot of the table)."""
+    recs = []
+    for i in range(rows):
+        argv = [_long(n, "argv") for n in LENGTHS] + ["ls", f"-{i}"]
+        env = [_long(n, "ENV") for n in LENGTHS] + ["A=b"]
+        toks = [w.path(_long(n, "/path")) for n in LENGTHS] + [w.path(f"/tmp/{i}")]
+        toks += [w.text(_long(n, "text")) for n in LENGTHS]
+        toks += [w.arg(k + 1, i, _long(n, "arg")) for k, n in enumerate(LENGTHS)]
+        recs.append(w.record(w.AUE_EXECVE, [
+            w.exec_args(argv), w.exec_env(env), *toks,
+            w.subject(auid=501, pid=i, host="fe80::1234:5678:9abc:def0"),
+            w.identity("com.example." + "s" * (i % 2) * 20, "TEAMIDENTIFIER", bytes(range(20))),
+            w.cdhash_data(bytes(range(20, 40))), w.zonename(_long(40, "zone")),
+            w.return32()], time=T0 + i))
+    distinct = sum(LENGTHS)
+    expected = {"exec_argv": distinct, "exec_env": distinct, "paths": distinct,
+                "text": distinct, "args": distinct,
+                "terminal_host": len("fe80::1234:5678:9abc:def0"),
+                # "com.example." alone is 12 bytes: inline, not in the block
+                "signing_id": len("com.example.") + 20,
+                "team_id": len("TEAMIDENTIFIER"), "cdhash": 40, "exec_cdhash": 40,
+                "zonename": 40}
+    return b"".join(recs), expected
+
+
+def _data_bytes(res) -> dict[str, int]:
+    """The bytes in the data blocks of each selected string or list column of a C result."""
+    from forensics.bsm import cdecode
+    ffi, lib = cdecode.ffi, cdecode.lib
+    out = {}
+    for i in range(res.ncols):
+        col = res.cols[i]
+        if col.selected and col.kind not in (lib.BSM_FIXED, lib.BSM_BOOL):
+            out[ffi.string(col.name).decode()] = sum(int(col.block_len[b])
+                                                     for b in range(col.nblocks))
+    return out
+
+
+def _c_data_bytes(buf: bytes, halves: bool = False) -> dict[str, int]:
+    from forensics.bsm import cdecode
+    ffi, lib = cdecode.ffi, cdecode.lib
+    src = ffi.from_buffer("uint8_t[]", buf)
+    if not halves:
+        res = lib.bsm_decode(src, len(buf), ffi.NULL)
+    else:
+        opts = ffi.new("bsm_options *")
+        opts.keep_capacity = 1
+        mid = int(lib.bsm_resync(src, len(buf) // 2, len(buf)))
+        res = lib.bsm_decode_range(src, len(buf), 0, mid, opts)
+        second = lib.bsm_decode_range(src, len(buf), res.stopped, len(buf), opts)
+        assert lib.bsm_concat(res, second) == 0
+    try:
+        return _data_bytes(res)
+    finally:
+        lib.bsm_free(res)
+
+
+@needs_c
+def test_repeated_long_strings_are_written_once(split_everything):
+    """The same long string in row after row (a column) or child after child (a list) is
+    written once into the data block and every view points at that copy: the values are
+    exactly the Python decoder's, and each column's block holds each distinct string once."""
+    trail, expected = _repeating(60)
+    py = backends.decode_records(trail, "python")
+    _same(py, _single(split_everything, trail))
+    _same(py, split_everything.decode(trail))           # two halves, joined
+    assert py.records["exec_argv"][3].to_list()[:5] == [_long(n, "argv") for n in LENGTHS]
+    data = _c_data_bytes(trail)
+    assert {k: data[k] for k in expected} == expected
+    naive = 60 * sum(LENGTHS)
+    assert data["paths"] < naive / 20 and data["args"] < naive / 50
+    # two halves: each keeps its own copy, the joined views point into both
+    joined = _c_data_bytes(trail, halves=True)
+    assert {k: joined[k] for k in ("exec_env", "text", "args", "team_id")} == {
+        k: 2 * expected[k] for k in ("exec_env", "text", "args", "team_id")}
+
+
+@needs_c
+def test_strings_sharing_table_slots(split_everything):
+    """Far more distinct strings than the table has slots (4096), in an order that makes them
+    evict each other, long strings equal at every sampled place but one byte in the middle,
+    and strings equal but for their length: every value stays exactly the Python decoder's."""
+    import random
+    rng = random.Random(11)
+    names = [f"/Users/someone/Library/{i:05d}" for i in range(9000)]
+    order = names + rng.sample(names, len(names)) + names[::-1]
+    middle = []
+    for i in range(40):                 # 1000 bytes, differing only at byte 140 (not hashed)
+        s = bytearray(_long(1000, "long").encode())
+        s[140] = ord("A") + i % 26
+        s[141] = ord("a") + i // 26
+        middle.append(s.decode())
+    prefixes = [_long(n, "same") for n in range(13, 60)]
+    recs = []
+    for i in range(0, len(order), 4):
+        recs.append(w.record(w.AUE_OPEN_R, [
+            *[w.path(p) for p in order[i:i + 4]], w.text(middle[i % 40]),
+            w.text(middle[(i * 7) % 40]), w.text(prefixes[i % len(prefixes)]),
+            w.identity(order[i], "", b""), w.subject(auid=501, pid=i), w.return32()],
+            time=T0 + i))
+    trail = b"".join(recs)
+    py = backends.decode_records(trail, "python")
+    _same(py, _single(split_everything, trail))
+    _same(py, split_everything.decode(trail))
+    assert py.records["paths"].list.len().sum() == len(order)
+    data = _c_data_bytes(trail)
+    assert data["text"] >= 40 * 1000 + sum(range(13, 60))      # none lost, none confused
+    assert data["paths"] < sum(map(len, order))                # some shared all the same
+
+
+def _harness(tmp_path, name: str, flags: list[str]) -> Path:
+    cc = os.environ.get("CC", "gcc")
+    exe = tmp_path / name
+    subprocess.run([cc, "-std=c99", "-D_DEFAULT_SOURCE", *flags, "-g", "-O1", "-Wall",
+                    f"-I{CSRC}", str(ROOT / "tests" / "bsm" / "bsm_harness.c"),
+                    *(str(CSRC / f) for f in ("bsm.c", "columns.c", "concat.c")),
+                    "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    return exe
+
+
+@pytest.mark.skipif(shutil.which(os.environ.get("CC", "gcc")) is None, reason="no C compiler")
+def test_values_do_not_depend_on_block_size_or_table_size(tmp_path):
+    """The C core built with 64- or 300-byte data blocks (strings roll over into new blocks,
+    and the table of strings seen starts empty in each) and with a table of 2 slots (every
+    long string evicts another) gives every string and list column the same values as the
+    normal build, in every decoding the harness runs (full, windowed, projected, halves)."""
+    trail, _ = _repeating(30)
+    inputs = [tmp_path / "repeating.trail", tmp_path / "slots.trail"]
+    inputs[0].write_bytes(trail)
+    inputs[1].write_bytes(b"".join(
+        w.record(w.AUE_OPEN_R, [w.path(f"/Users/someone/Library/{i % 700:05d}"),
+                                w.text(_long(20 + i % 50, "t")), w.return32()], time=T0 + i)
+        for i in range(3000)))
+    if (SHARED / "real").is_dir():
+        inputs += sorted(p for p in (SHARED / "real").iterdir() if p.is_file()
+                         and not p.name.endswith(".md"))
+    builds = {"normal": [], "blocks": ["-DBSM_BLOCK_MAX=64"],
+              "slots": ["-DBSM_SEEN_BITS=1", "-DBSM_BLOCK_MAX=300"]}
+    outputs = {}
+    for name, flags in builds.items():
+        exe = _harness(tmp_path, name, flags)
+        cmd = [str(exe), "-d", *map(str, inputs)]
+        if name == "slots" and shutil.which("valgrind"):
+            cmd = ["valgrind", "--error-exitcode=1", "--leak-check=full",
+                   "--errors-for-leak-kinds=definite,indirect", "--quiet", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        outputs[name] = proc.stdout
+    assert outputs["normal"].count("\n") >= 5 * 19 * 2
+    assert outputs["blocks"] == outputs["normal"]
+    assert outputs["slots"] == outputs["normal"]

@@ -1626,6 +1626,7 @@ static void ctx_release(ctx_t *c)
     free(c->nuls);
     free(c->next_clean);
     free(c->subject_cuts);
+    cols_release(&c->w);
 }
 
 static void *zalloc(ctx_t *c, size_t size)

@@ -8,6 +8,12 @@
  * 16-byte views over data blocks of at most 2^31 - 1 bytes. Strings and list children are
  * written straight into their column while the record is walked. Only the selected columns
  * are allocated or written.
+ *
+ * A string longer than 12 bytes whose bytes the column's current data block already holds is
+ * not written again: its view points at the earlier copy (views may share bytes). A small
+ * direct-mapped table per column (seen_slot) remembers, by a hash of the bytes, where
+ * recent strings of the block are; a match is always confirmed byte for byte, so a value never
+ * changes, and the table starts empty with each block, so the result is deterministic.
  */
 #ifndef KNOX_COLUMNS_H
 #define KNOX_COLUMNS_H
@@ -100,8 +106,22 @@ enum {
 /* rows staged per block (a multiple of 8: every block starts on a byte of the bitmaps) */
 #define BLOCK 256
 
+/* the recent long strings of one column's current data block, by hash: the low half of
+ * the hash and where the string starts in the block (any verified bytes will do: the slot
+ * needs no length, and an empty slot points at the block's start) */
+#ifndef BSM_SEEN_BITS          /* smaller in tests: slots shared by many strings */
+#define BSM_SEEN_BITS 12
+#endif
+#define SEEN_SLOTS ((size_t)1 << BSM_SEEN_BITS)
+
+typedef struct seen_slot {
+    uint32_t hash;
+    uint32_t offset;
+} seen_slot;
+
 typedef struct col_writer {
     bsm_result *res;
+    seen_slot *seen[NCOLS];     /* per string or list column, once it has a data block */
     jmp_buf *oom;               /* where an allocation failure jumps */
     uint8_t sel[NCOLS];         /* 1: the column is produced */
     size_t nstage;              /* rows staged */
@@ -126,6 +146,10 @@ void cols_ahead_data(bsm_column *col, size_t end);
 void cols_ahead_children(bsm_column *col, size_t end);
 void cols_grow_children(col_writer *w, bsm_column *col);
 void cols_grow_rows(col_writer *w, size_t need);
+/* fault in the whole pages of [p + from, p + to) that are about to be written (Linux) */
+void cols_populate(uint8_t *p, size_t from, size_t to);
+/* free the writer's own memory (the seen_slot tables); the columns stay */
+void cols_release(col_writer *w);
 
 /* a row begins (at index res->nrows + nstage): make room for it */
 static inline void cols_begin_row(col_writer *w)
@@ -147,10 +171,79 @@ static inline uint8_t *cols_reserve(col_writer *w, int ci, size_t max)
     return col->blocks[col->nblocks - 1] + col->block_len[col->nblocks - 1];
 }
 
-/* the view of the len bytes at s (the end of the last block, see cols_reserve); longer than
- * 12 bytes, they stay there */
-static inline void cols_view(col_writer *w, bsm_column *col, uint8_t *v, const uint8_t *s,
-                             size_t len)
+#define HASH_ALL 256           /* longer strings are hashed in part (cols_hash_long) */
+#define HASH_K0 0xa0761d6478bd642fULL
+#define HASH_K1 0xe7037ed1a0b428dbULL
+
+static inline uint64_t cols_word(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* a and b folded into one word (the high and low halves of their 128-bit product) */
+static inline uint64_t cols_mum(uint64_t a, uint64_t b)
+{
+#if defined(__SIZEOF_INT128__)
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t ha = a >> 32, la = (uint32_t)a, hb = b >> 32, lb = (uint32_t)b;
+    uint64_t rh = ha * hb, rm0 = ha * lb, rm1 = hb * la, rl = la * lb, t = rl + (rm0 << 32);
+    uint64_t c = t < rl, lo = t + (rm1 << 32);
+    c += lo < t;
+    return lo ^ (rh + (rm0 >> 32) + (rm1 >> 32) + c);
+#endif
+}
+
+/* 16 bytes at p mixed into h */
+static inline uint64_t cols_mix16(uint64_t h, const uint8_t *p)
+{
+    return cols_mum(cols_word(p) ^ HASH_K0, cols_word(p + 8) ^ h);
+}
+
+uint64_t cols_hash_long(const uint8_t *s, size_t len);
+
+/* a hash of the 12 < len bytes at s (and no others): all of them, 16 at a time, the last 16
+ * (or the first and last 8) overlapping; for a long string its length, both ends and words
+ * spread over the middle */
+static inline uint64_t cols_hash(const uint8_t *s, size_t len)
+{
+    uint64_t h = (uint64_t)len ^ HASH_K1;
+    size_t i;
+    if (len > HASH_ALL)
+        return cols_hash_long(s, len);
+    if (len < 16)
+        h = cols_mum(cols_word(s) ^ HASH_K0, cols_word(s + len - 8) ^ h);
+    else {
+        for (i = 0; i + 16 < len; i += 16)
+            h = cols_mix16(h, s + i);
+        h = cols_mix16(h, s + len - 16);
+    }
+    return cols_mum(h ^ HASH_K1, (uint64_t)len ^ HASH_K0);
+}
+
+/* where the len bytes just written at the end of column ci's last block (at offset) are kept:
+ * at an earlier copy in that block, or where they are (the block then grows by len) */
+static inline int32_t cols_place(col_writer *w, int ci, bsm_column *col, const uint8_t *s,
+                                 size_t len, int32_t offset)
+{
+    uint64_t h = cols_hash(s, len);
+    seen_slot *slot = &w->seen[ci][h >> (64 - BSM_SEEN_BITS)];
+    if (slot->hash == (uint32_t)h && slot->offset + len <= (size_t)offset &&
+        !memcmp(col->blocks[col->nblocks - 1] + slot->offset, s, len))
+        return (int32_t)slot->offset;
+    slot->hash = (uint32_t)h;
+    slot->offset = (uint32_t)offset;
+    col->block_len[col->nblocks - 1] += (int64_t)len;
+    return offset;
+}
+
+/* the view of the len bytes at s (the end of column ci's last block, see cols_reserve);
+ * longer than 12 bytes, they stay there unless the block holds them already */
+static inline void cols_view(col_writer *w, int ci, bsm_column *col, uint8_t *v,
+                             const uint8_t *s, size_t len)
 {
     int32_t n = (int32_t)len;
     if (len <= 12) {
@@ -159,14 +252,14 @@ static inline void cols_view(col_writer *w, bsm_column *col, uint8_t *v, const u
         memcpy(v + 4, s, len);
     } else {
         int32_t index = col->nblocks - 1;
-        int32_t offset = (int32_t)col->block_len[index];
+        int32_t offset;
         if (len > (size_t)INT32_MAX)
             longjmp(*w->oom, 1);
+        offset = cols_place(w, ci, col, s, len, (int32_t)col->block_len[index]);
         memcpy(v, &n, 4);
         memcpy(v + 4, s, 4);
         memcpy(v + 8, &index, 4);
         memcpy(v + 12, &offset, 4);
-        col->block_len[index] += (int64_t)len;
     }
 }
 
@@ -176,7 +269,7 @@ static inline void cols_string(col_writer *w, int ci, uint8_t *s, size_t len)
 {
     bsm_column *col = &w->res->cols[ci];
     size_t row = (size_t)w->res->nrows + w->nstage;
-    cols_view(w, col, col->values + row * 16, s, len);
+    cols_view(w, ci, col, col->values + row * 16, s, len);
 }
 
 /* ... or a new child of list column ci */
@@ -187,7 +280,7 @@ static inline void cols_child(col_writer *w, int ci, uint8_t *s, size_t len)
         cols_grow_children(w, col);
     if (((size_t)col->nchild + 1) * 16 > col->child_populated)
         cols_ahead_children(col, ((size_t)col->nchild + 1) * 16);
-    cols_view(w, col, col->child_views + (size_t)col->nchild * 16, s, len);
+    cols_view(w, ci, col, col->child_views + (size_t)col->nchild * 16, s, len);
     col->nchild++;
 }
 
