@@ -159,20 +159,53 @@ def mb(n: float) -> str:
     return f"{n / 1e6:,.1f}"
 
 
+#: Runs ``-m MODULE ARGS...`` or ``-c CODE ARGS...`` as Python would, then writes the process's
+#: own peak (VmHWM) to the file named by KNOX_BENCH_PEAK. wait4's ru_maxrss cannot be used:
+#: Linux carries the peak of the memory image a process had before exec into it, and a child
+#: started by vfork (as subprocess does) had its parent's, so a large parent sets a floor.
+_WRAPPER = r"""
+import os, runpy, sys
+def _peak():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    with open(os.environ["KNOX_BENCH_PEAK"], "w") as out:
+                        out.write(str(int(line.split()[1]) * 1024))
+    except OSError:
+        pass
+how, what, *rest = sys.argv[1:]
+try:
+    if how == "-m":
+        sys.argv = [what, *rest]
+        runpy.run_module(what, run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = ["-c", *rest]
+        exec(compile(what, "<string>", "exec"), {"__name__": "__main__"})
+finally:
+    _peak()
+"""
+
+
 def run_command(args: list[str], *, env: dict | None = None, tree: str | None = None) -> dict:
-    """Run ``python -P ARGS...`` as a whole process from a temporary folder: its wall time and
-    peak RSS (from ``wait4``), imports and start-up included. ``tree``: import ``forensics``
-    from this source tree (an earlier commit with its C core built, for "before" figures)
-    instead of the installed package."""
+    """Run ``python -P -m MODULE ...`` or ``python -P -c CODE ...`` (``args``) as a whole
+    process from a temporary folder: its wall time and its own peak RSS (VmHWM), imports and
+    start-up included. ``tree``: import ``forensics`` from this source tree (an earlier commit
+    with its C core built, for "before" figures) instead of the installed package."""
+    if not args or args[0] not in ("-m", "-c"):
+        raise ValueError("run_command runs -m MODULE ... or -c CODE ...")
     child_env = {**os.environ, **(env or {})}
     child_env.pop("PYTHONPATH", None)
     if tree is not None:
         child_env["PYTHONPATH"] = tree
     with tempfile.TemporaryDirectory(prefix="knox-bench-") as cwd, \
             tempfile.TemporaryFile("w+") as err:
+        peak_file = os.path.join(cwd, "peak")
+        child_env["KNOX_BENCH_PEAK"] = peak_file
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-P", *args], cwd=cwd, env=child_env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen([sys.executable, "-P", "-c", _WRAPPER, *args], cwd=cwd,
+                                env=child_env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -180,4 +213,9 @@ def run_command(args: list[str], *, env: dict | None = None, tree: str | None = 
             err.seek(0)
             raise RuntimeError(f"{' '.join(args[:3])}... failed ({proc.returncode}): "
                                f"{err.read().strip()[-800:]}")
-    return {"seconds": seconds, "peak_rss": usage.ru_maxrss * 1024}
+        try:
+            with open(peak_file) as f:
+                peak = int(f.read())
+        except (OSError, ValueError):
+            peak = usage.ru_maxrss * 1024       # no /proc: the kernel's figure, floor and all
+    return {"seconds": seconds, "peak_rss": peak}
