@@ -34,28 +34,31 @@ NAME_SLACK = timedelta(seconds=5)
 EVENT_TABLE_COLUMNS = ("event_name", "event_description", "event_class_mask", "event_classes")
 
 
-def derive_records(core: pl.DataFrame, source: str, tables: Tables) -> pl.DataFrame:
+def derive_records(core: pl.DataFrame, source: str, tables: Tables,
+                   columns=None) -> pl.DataFrame:
     """Core columns + source + event table columns, in schema.RECORDS order.
 
-    A projected ``core`` (fewer columns than ``schema.CORE``) gives a projected frame: the
-    event table's columns are added only when ``event`` is there.
+    ``columns`` (a projection; None: all): only the event table columns named there are
+    derived, and a ``core`` without ``event`` gets none.
     """
     # Element-wise lookups in the (small) event table: a join would gather (copy) every column
     # of the frame, and a horizontal concat would rechunk it.
     table = tables.event_frame
     keys = table["event"]
+    wanted = [c for c in EVENT_TABLE_COLUMNS if "event" in core.columns
+              and (columns is None or c in columns)]
 
     def lookup(column: str) -> pl.Expr:
         return pl.col("event").replace_strict(keys, table[column], default=None,
                                               return_dtype=schema.RECORDS[column]).alias(column)
 
     added = [pl.lit(source, pl.String).alias("source")]
-    if "event" in core.columns:
-        classes = (core.select("event")
-                   .join(table.select("event", "event_classes"), on="event", how="left",
-                         maintain_order="left")
-                   .get_column("event_classes"))
-        added += [classes, *(lookup(c) for c in EVENT_TABLE_COLUMNS[:3])]
+    added += [lookup(c) for c in wanted if c != "event_classes"]
+    if "event_classes" in wanted:       # a list column: a join keeps its values as they are
+        added.append(core.select("event")
+                     .join(table.select("event", "event_classes"), on="event", how="left",
+                           maintain_order="left")
+                     .get_column("event_classes"))
     frame = core.with_columns(*added)
     return frame.select([c for c in schema.RECORDS.names() if c in frame.columns])
 
@@ -65,12 +68,15 @@ def decoded_columns(columns, selection: pl.Expr | None) -> list[str] | None:
     for, those the selection reads, and ``event`` when an event table column is asked for."""
     if columns is None:
         return None
-    wanted = set(columns)
-    if selection is not None:
-        wanted |= set(selection.meta.root_names())
+    wanted = {*columns, *_read_by(selection)}
     if wanted & set(EVENT_TABLE_COLUMNS):
         wanted.add("event")
     return [c for c in schema.CORE.names() if c in wanted]
+
+
+def _read_by(selection: pl.Expr | None) -> list[str]:
+    """The columns a selection expression reads."""
+    return [] if selection is None else selection.meta.root_names()
 
 
 @dataclass
@@ -96,7 +102,8 @@ def decode_file(trail, backend, since_ms, until_ms, events, tables, selection,
                                      columns=decoded_columns(columns, selection))
     del buf
     errors, seen = [*result.errors, *damage], result.records_seen
-    frame = derive_records(result.records, trail.path, tables)
+    needed = None if columns is None else {*columns, *_read_by(selection)}
+    frame = derive_records(result.records, trail.path, tables, needed)
     if selection is not None:
         frame = frame.filter(selection)
     if columns is not None:
