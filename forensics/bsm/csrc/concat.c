@@ -15,9 +15,6 @@
 
 static size_t bitmap_bytes(size_t rows) { return (rows + 7) / 8; }
 
-#define populate cols_populate
-
-
 /* bits [0, nb) of src after the first na bits of dst (whose bits from na on are 0) */
 static void append_bits(uint8_t *dst, size_t na, const uint8_t *src, size_t nb)
 {
@@ -115,7 +112,7 @@ static int concat_column(bsm_column *a, bsm_column *b, size_t n1, size_t n2, siz
         return -1;
     switch (a->kind) {
     case BSM_FIXED:
-        populate(a->values, n1 * (size_t)a->width, (n1 + n2) * (size_t)a->width);
+        cols_populate(a->values, n1 * (size_t)a->width, (n1 + n2) * (size_t)a->width);
         memcpy(a->values + n1 * (size_t)a->width, b->values, n2 * (size_t)a->width);
         break;
     case BSM_BOOL:
