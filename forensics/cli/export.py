@@ -7,7 +7,6 @@ selection options are the main command's. Progress shows on a terminal, never wh
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -16,12 +15,11 @@ import click
 from ..audit import load
 from ..bsm import backends
 from ..report.exports import FRAMES
-from .options import click_options
+from .options import click_options, split_outputs
 
 __all__ = ["export"]
 
 FORMATS = ("parquet", "csv", "jsonl", "timesketch", "timesketch-csv")
-_OBJECT = re.compile(r"^(file|pid|msgqid|semid|shmid|sock)=")
 
 
 class _Progress:
@@ -87,14 +85,7 @@ class _Line:
 
 def _split_outputs(outputs, objects):
     """``-o DIR`` is the folder; ``-o file=RE`` (and the like) is auditreduce's object filter."""
-    folder = None
-    for value in outputs:
-        if _OBJECT.match(value):
-            objects.append(value)
-        elif folder is None:
-            folder = value
-        else:
-            raise click.UsageError("-o given twice for the export folder")
+    folder = split_outputs(outputs, objects, "export folder")
     if folder is None:
         raise click.UsageError("give the export folder with -o DIR")
     return Path(folder)

@@ -9,7 +9,6 @@ line and exit non-zero; so does anything unexpected (``--debug`` shows its trace
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import sys
 import time
@@ -18,12 +17,10 @@ import click
 
 from ..bsm.choice import VALID as BACKENDS
 from ..errors import KnoxError
-from .options import click_options
+from .options import click_options, split_outputs
 from .terminal import line
 
 __all__ = ["main", "cli"]
-
-_OBJECT = re.compile(r"^(file|pid|msgqid|semid|shmid|sock)=")
 
 #: Polars' allocator (jemalloc) keeps freed pages for 0.5 s, then 1 s more as pages the kernel
 #: may take but still counts. The main job frees large intermediate frames one step after
@@ -101,14 +98,7 @@ def report(ctx, paths, outputs, text, force, quiet, backend, **options) -> None:
     if not text:
         from ..report import charts
         charts.preload()
-    output = None
-    for value in outputs:
-        if _OBJECT.match(value):
-            objects.append(value)
-        elif output is None:
-            output = value
-        else:
-            raise click.UsageError("-o given twice for the report file")
+    output = split_outputs(outputs, objects, "report file")
     if text and output is not None:
         raise click.UsageError("--text prints the summary; it takes no -o FILE")
     output = output or page.DEFAULT

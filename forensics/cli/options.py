@@ -8,10 +8,29 @@ options from :func:`click_options` here, under the keyword names of :func:`foren
 from __future__ import annotations
 
 import functools
+import re
 
 import click
 
-__all__ = ["click_options", "selection_kwargs"]
+__all__ = ["click_options", "selection_kwargs", "split_outputs"]
+
+#: an ``-o`` value that is auditreduce's object filter, not an output
+_OBJECT = re.compile(r"^(file|pid|msgqid|semid|shmid|sock)=")
+
+
+def split_outputs(outputs, objects: list, what: str) -> str | None:
+    """``-o`` both names the output and, as in auditreduce, filters objects (``-o file=RE``):
+    the filters go to ``objects``; the output named once (None when not named). ``what``
+    names the output in the error for a second one."""
+    output = None
+    for value in outputs:
+        if _OBJECT.match(value):
+            objects.append(value)
+        elif output is None:
+            output = value
+        else:
+            raise click.UsageError(f"-o given twice for the {what}")
+    return output
 
 
 def _merge_paths(f):
