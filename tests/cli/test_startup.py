@@ -41,15 +41,3 @@ def test_unknown_subcommand_word_is_a_path(tmp_path):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
-
-
-def test_o_names_the_output_once_and_passes_object_filters_on():
-    import click
-    import pytest
-    from forensics.cli.options import split_outputs
-    objects: list = []
-    assert split_outputs(["file=^/Users", "r.html", "pid=7"], objects, "report file") == "r.html"
-    assert objects == ["file=^/Users", "pid=7"]
-    assert split_outputs(["sock=x"], [], "export folder") is None
-    with pytest.raises(click.UsageError, match="-o given twice for the report file"):
-        split_outputs(["a.html", "b.html"], [], "report file")
