@@ -484,12 +484,13 @@ def test_c_walk_takes_the_common_selections():
 
 @needs_c
 @needs_shared
-@pytest.mark.parametrize("map_range", [1, 1000, 16 << 20])
+@pytest.mark.parametrize("map_range", [1, 300, 1000, 16 << 20])
 def test_c_walk_bounds_memory_on_a_mapped_trail(tmp_path, monkeypatch, map_range):
-    """A trail is selected in record-aligned ranges of the map (damage included): the output
-    and the warnings are the same whatever the range size."""
+    """A trail is selected in record-aligned ranges of the map, two at once in two threads
+    (damage included): the output and the warnings are the same whatever the range size."""
     monkeypatch.chdir(OPENBSM)
     monkeypatch.setattr(reduce_module, "MAP_RANGE", map_range)
+    monkeypatch.setattr(reduce_module, "_CORES", 2)
     damaged = [OPENBSM / "trail" / n for n in ("garbage-between-records.trail",
                                                "starts-mid-record.trail", "crash-truncated.trail")]
     data = b"".join(p.read_bytes() for p in [
@@ -497,7 +498,8 @@ def test_c_walk_bounds_memory_on_a_mapped_trail(tmp_path, monkeypatch, map_range
         *(p for p in damaged if p.is_file())])
     trail = tmp_path / "t.trail"
     trail.write_bytes(data)
-    for options in (["-u", "501"], [], ["-v", "-m", "AUE_EXECVE"], ["-o", "file=/"]):
+    for options in (["-u", "501"], [], ["-v", "-m", "AUE_EXECVE"], ["-o", "file=/"],
+                    ["-o", "file=~^/private,^/[^/]+/"]):
         fast, frame = _both([*options, str(trail)], monkeypatch)
         _same(fast, frame)
         assert fast.exit_code == 0 and (fast.stdout_bytes or options == ["-o", "file=/"])

@@ -14,13 +14,13 @@ Imports nothing heavy: ``knox-report reduce`` loads neither Polars nor Arrow on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 
 from ._cbsm import ffi, lib
 from .coptions import MS_MAX as _MS_MAX, MS_MIN as _MS_MIN, options as _options
 
 __all__ = ["posix_form", "posix_bytes", "literal_form", "supported", "Regexes", "Program",
-           "Spans", "spans"]
+           "Spans", "spans", "resync"]
 
 _REASONS = [ffi.string(lib.bsm_reason_name(i)).decode() for i in range(lib.BSM_NREASONS)]
 #: user options in the order of the subject and process ids in ``bsm_fields``
@@ -374,22 +374,65 @@ class Program:
         self.rx = Regexes(paths)
         self.c.paths = self.rx.c
 
+    def twin(self) -> "Program":
+        """The same program with a scratch buffer of its own, to run in another thread at
+        the same time (what was compiled is shared and only read)."""
+        twin = Program.__new__(Program)
+        twin._keep, twin.rx = [self], self.rx
+        twin.c = ffi.new("bsm_program *")
+        ffi.memmove(twin.c, self.c, ffi.sizeof("bsm_program"))
+        twin.c.scratch, twin.c.scratch_cap = ffi.NULL, 0
+        return twin
+
     def close(self) -> None:
         lib.bsm_program_release(self.c)
 
 
 
-
-@dataclass
 class Spans:
-    """What ``bsm_reduce`` found in one range of a buffer."""
-    runs: list            # (start, end) byte ranges to copy, ascending, contiguous ones joined
-    errors: list          # (offset, length, reason)
-    records_seen: int
-    file_tokens: int
-    selected: int
-    selected_file_tokens: int
-    stopped: int          # framing stopped here (a record boundary at or after ``stop``)
+    """What ``bsm_reduce`` found in one range of a buffer: the counts and damage, and the
+    selected byte spans, kept in C memory until :meth:`close` (a whole trail's spans are
+    written by :meth:`write` without a Python object per span)."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+        ne = int(raw.nerrors)
+        reasons = bytes(ffi.buffer(raw.err_reason, ne)) if ne else b""
+        #: (offset, length, reason) of each damaged span
+        self.errors = list(zip(_u64(raw.err_offset, ne), _u64(raw.err_length, ne),
+                               [_REASONS[r] for r in reasons]))
+        self.records_seen = int(raw.records_seen)
+        self.file_tokens = int(raw.file_tokens)
+        self.selected = int(raw.selected)
+        self.selected_file_tokens = int(raw.selected_file_tokens)
+        #: framing stopped here (a record boundary at or after ``stop``)
+        self.stopped = int(raw.stopped)
+
+    @property
+    def runs(self) -> list:
+        """(start, end) byte ranges to copy, ascending, contiguous ones joined."""
+        n = int(self._raw.nspans)
+        return list(zip(_u64(self._raw.span_start, n), _u64(self._raw.span_end, n)))
+
+    def write(self, fd: int, buf) -> int:
+        """Write the spans of ``buf`` (the buffer they were found in) to the descriptor
+        ``fd``, in gathered writes; the bytes written. Raises OSError when a write fails."""
+        src = ffi.from_buffer("uint8_t[]", buf)
+        written = ffi.new("uint64_t *")
+        try:
+            err = lib.bsm_write_spans(fd, src, self._raw, written)
+        finally:
+            ffi.release(src)
+        if err:
+            raise OSError(err, os.strerror(err))
+        return int(written[0])
+
+    def close(self) -> None:
+        if self._raw is not None:
+            lib.bsm_free(self._raw)
+            self._raw = None
+
+    __del__ = close
 
 
 def _u64(ptr, n: int) -> list:
@@ -408,13 +451,14 @@ def spans(buf, program: Program, *, start: int = 0, stop: int | None = None,
     ffi.release(src)
     if raw == ffi.NULL:
         raise MemoryError("the C selection ran out of memory")
+    return Spans(raw)
+
+
+def resync(buf, pos: int) -> int:
+    """The first candidate record or file token start at or after ``pos`` in ``buf`` (the
+    decoder's resync rule), or ``len(buf)``: where a range may be cut to be framed apart."""
+    src = ffi.from_buffer("uint8_t[]", buf)
     try:
-        ns, ne = int(raw.nspans), int(raw.nerrors)
-        runs = list(zip(_u64(raw.span_start, ns), _u64(raw.span_end, ns)))
-        reasons = bytes(ffi.buffer(raw.err_reason, ne)) if ne else b""
-        errors = list(zip(_u64(raw.err_offset, ne), _u64(raw.err_length, ne),
-                          [_REASONS[r] for r in reasons]))
-        return Spans(runs, errors, int(raw.records_seen), int(raw.file_tokens),
-                     int(raw.selected), int(raw.selected_file_tokens), int(raw.stopped))
+        return int(lib.bsm_resync(src, pos, len(src)))
     finally:
-        lib.bsm_free(raw)
+        ffi.release(src)

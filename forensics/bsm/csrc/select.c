@@ -15,10 +15,12 @@
 
 #include "select.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 struct bsm_regexes {
     int n;
@@ -261,4 +263,45 @@ void bsm_program_release(bsm_program *prog)
     free(prog->scratch);
     prog->scratch = NULL;
     prog->scratch_cap = 0;
+}
+
+#define WRITE_IOV 1024 /* IOV_MAX on Linux and the BSDs */
+
+int bsm_write_spans(int fd, const uint8_t *buf, const bsm_result *res, uint64_t *written)
+{
+    struct iovec iov[WRITE_IOV];
+    int64_t i = 0, n = res->nspans;
+    size_t skip = 0; /* bytes of span i already written */
+    *written = 0;
+    while (i < n) {
+        int k = 0;
+        int64_t j;
+        ssize_t w;
+        for (j = i; j < n && k < WRITE_IOV; j++, k++) {
+            size_t off = (size_t)res->span_start[j] + (j == i ? skip : 0);
+            iov[k].iov_base = (void *)(buf + off);
+            iov[k].iov_len = (size_t)res->span_end[j] - off;
+        }
+        w = writev(fd, iov, k);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (w == 0)
+            return EIO;
+        *written += (uint64_t)w;
+        while (w > 0) {
+            size_t left = (size_t)(res->span_end[i] - res->span_start[i]) - skip;
+            if ((size_t)w >= left) {
+                w -= (ssize_t)left;
+                i++;
+                skip = 0;
+            } else {
+                skip += (size_t)w;
+                w = 0;
+            }
+        }
+    }
+    return 0;
 }

@@ -55,6 +55,10 @@ int bsm_regexes_decide(const bsm_regexes *rx, const uint8_t *text, size_t n);
 
 /* The bsm_selector of a program (arg: the bsm_program). */
 int bsm_select_record(void *arg, const uint8_t *buf, const bsm_fields *fields);
+/* Write the selected spans of res (offsets into buf) to the file descriptor fd, in order, in
+ * gathered writes, resuming short writes and EINTR. Returns 0, or the errno of the write that
+ * failed; *written counts the bytes written either way. */
+int bsm_write_spans(int fd, const uint8_t *buf, const bsm_result *res, uint64_t *written);
 /* Free what evaluating a program allocated (its scratch buffer). */
 void bsm_program_release(bsm_program *prog);
 
