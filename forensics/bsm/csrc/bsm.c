@@ -61,6 +61,13 @@ static const uint8_t g_known[256] = {
     [0x7B] = 1, [0x7C] = 1, [0x7D] = 1, [0x7E] = 1, [0x7F] = 1, [0x80] = 1, [0x81] = 1,
     [0x82] = 1, [0x84] = 1, [0x85] = 1, [0xED] = 1, [0xEE] = 1, [0xEF] = 1,
 };
+/* the whole size (id byte included) of each fixed-size token, 0 for the others: the walk
+ * steps over these without token_next's switch (which gives the same sizes) */
+static const uint8_t g_fixed[256] = {
+    [0x13] = 7, [0x14] = 18, [0x22] = 6, [0x24] = 37, [0x26] = 37, [0x27] = 6, [0x2A] = 5,
+    [0x2B] = 21, [0x2C] = 3, [0x2E] = 15, [0x2F] = 5, [0x32] = 29, [0x3E] = 29, [0x52] = 9,
+    [0x72] = 10, [0x73] = 33, [0x74] = 26, [0x75] = 41, [0x77] = 41, [0x80] = 9, [0x81] = 21,
+};
 /* decode.EXEC_FOLLOWERS: the tokens xnu writes after exec strings */
 static const uint8_t g_follower[256] = {
     [0x3D] = 1, [0x23] = 1, [0x3E] = 1, [0x73] = 1, [0x21] = 1, [0x24] = 1, [0x75] = 1,
@@ -192,7 +199,8 @@ typedef struct {
     /* the record being walked */
     size_t base;       /* body start */
     size_t end;        /* trailer offset */
-    size_t nul_end;    /* one past the record body's last NUL (base: none) */
+    size_t nul_end;    /* one past the record body's last NUL (base: none; NUL_UNKNOWN: not
+                        * looked for yet, see body_nul_end) */
     /* the exec strings cut search over [sbase, end] (tokenwalk._Search) */
     int decided;       /* the first exec strings token was met: searched or greedy */
     int searched;
@@ -216,6 +224,23 @@ typedef struct {
     size_t npaths, path_cap;
     col_writer w;                       /* the columns (bsm_decode) */
 } ctx_t;
+
+#define NUL_UNKNOWN ((size_t)-1)
+
+/* c->nul_end, looked for the first time a strings token needs it */
+static inline size_t body_nul_end(ctx_t *c)
+{
+    if (c->nul_end == NUL_UNKNOWN) {
+        size_t q = c->end;
+        while (q > c->base && c->buf[q - 1])
+            q--;
+        c->nul_end = q;
+    }
+    return c->nul_end;
+}
+
+/* the tokens made of NUL-terminated strings (the only ones that read nul_end) */
+static const uint8_t g_strings[256] = {[0x3C] = 1, [0x3D] = 1, [0xEE] = 1, [0xEF] = 1};
 
 static void *grow(ctx_t *c, void *p, size_t *cap, size_t need, size_t elem)
 {
@@ -513,8 +538,19 @@ static size_t search_next(ctx_t *c, size_t p)
         r = lower_bound(c->nuls, c->nnul, p + 3);
         return r < c->nnul ? c->nuls[r] + 1 : 0;
     default:
-        return token_next(buf, p, end, c->nul_end);
+        return token_next(buf, p, end, g_strings[buf[p]] ? body_nul_end(c) : end);
     }
+}
+
+/* the position after the (non exec strings) token at p, or 0: fixed sizes from g_fixed */
+static inline size_t next_token(ctx_t *c, size_t p)
+{
+    size_t size = g_fixed[c->buf[p]];
+    if (size)
+        return c->end - p >= size ? p + size : 0;
+    if (c->searched)
+        return search_next(c, p);
+    return token_next(c->buf, p, c->end, g_strings[c->buf[p]] ? body_nul_end(c) : c->end);
 }
 
 #define S_I(x) ((x) - c->sbase)
@@ -706,11 +742,11 @@ static int needs_search(ctx_t *c, size_t p)
         if (tid == 0x3C || tid == 0x3D) {
             uint64_t count;
             size_t nstr;
-            nx = rd_strings(buf, p + 1, end, c->nul_end, &count, &nstr);
+            nx = rd_strings(buf, p + 1, end, body_nul_end(c), &count, &nstr);
             if (!nx || ((uint64_t)nstr < count && count <= MAX_EXEC_COUNT))
                 return 1;
         } else {
-            nx = token_next(buf, p, end, c->nul_end);
+            nx = token_next(buf, p, end, g_strings[tid] ? body_nul_end(c) : end);
             if (!nx)
                 return 1;
         }
@@ -977,7 +1013,7 @@ static size_t walk_strings(ctx_t *c, size_t p, uint64_t *count, size_t *kept, si
             search(c, p);
     }
     if (!c->searched)
-        return rd_strings(buf, p + 1, c->end, c->nul_end, count, kept);
+        return rd_strings(buf, p + 1, c->end, body_nul_end(c), count, kept);
     if (c->end - p < 5)
         return 0;
     *count = be32(buf + p + 1);
@@ -1030,7 +1066,7 @@ static size_t emit_tokens(ctx_t *c, row_t *row, uint16_t event, uint64_t *damage
             p = nx;
             continue;
         }
-        nx = c->searched ? search_next(c, p) : token_next(buf, p, end, c->nul_end);
+        nx = next_token(c, p);
         if (!nx) {
             *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
             break;
@@ -1301,9 +1337,7 @@ static void walk_begin(ctx_t *c, const header_t *h)
     c->base = h->body;
     c->end = h->end;
     c->decided = c->searched = 0;
-    c->nul_end = h->end;
-    while (c->nul_end > h->body && c->buf[c->nul_end - 1])
-        c->nul_end--;
+    c->nul_end = NUL_UNKNOWN;
 }
 
 /* decode._flags: the errors of a walked record, in this order; returns the damage column's
@@ -1448,7 +1482,7 @@ static size_t scan_tokens(ctx_t *c, bsm_fields *f, uint64_t *damage, size_t *gue
             p = nx;
             continue;
         }
-        nx = c->searched ? search_next(c, p) : token_next(buf, p, end, c->nul_end);
+        nx = next_token(c, p);
         if (!nx) {
             *damage = STATUS_FAIL(p, BSM_R_BAD_TOKEN);
             break;
