@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from functools import cached_property
-import plistlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -421,7 +420,7 @@ class Users:
             for path in sorted(directory.glob("*.plist")):
                 data = _read_bytes(path, "dslocal")  # a FIFO or device: one TableError
                 try:
-                    record = plistlib.loads(data)
+                    record = _plist(data)
                 except Exception:  # AppleDouble "._x.plist", damaged copies: not records
                     continue
                 if not isinstance(record, dict):
@@ -495,3 +494,10 @@ class Tables:
     @cached_property
     def event_frame(self) -> pl.DataFrame:
         return self.events.frame(self.classes)
+
+
+def _plist(data: bytes):
+    """A dslocal record (plistlib is imported only when a dslocal folder is read)."""
+    import plistlib
+
+    return plistlib.loads(data)

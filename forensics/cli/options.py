@@ -12,6 +12,8 @@ import re
 
 import click
 
+from .flags import SELECTION, merge_paths
+
 __all__ = ["click_options", "selection_kwargs", "split_outputs"]
 
 #: an ``-o`` value that is auditreduce's object filter, not an output
@@ -37,15 +39,19 @@ def _merge_paths(f):
     """Fold ``--path RE`` into ``objects`` as ``file=RE`` before the command runs."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        extra = tuple("file=" + p.replace(",", "\\,") for p in kwargs.pop("path_regex", ()) or ())
-        if extra or "objects" in kwargs:
-            kwargs["objects"] = tuple(kwargs.get("objects", ()) or ()) + extra
-        return f(*args, **kwargs)
+        return f(*args, **merge_paths(kwargs))
     return wrapper
 
 
+#: click's keywords for each kind of flags.SELECTION
+_KINDS = {"many": {"multiple": True}, "one": {}, "flag": {"is_flag": True},
+          "file": {"type": click.Path(exists=True, dir_okay=False)},
+          "folder": {"type": click.Path(exists=True, file_okay=False)}}
+
+
 def click_options(f=None, *, object_short: bool = True):
-    """Add auditreduce's options, the time window and the evidence's tables to a command.
+    """Add auditreduce's options, the time window and the evidence's tables
+    (:data:`forensics.cli.flags.SELECTION`) to a command.
 
     The keyword names match :func:`forensics.audit.load` (and so
     :meth:`Selection.from_options`): event, klass, auid, euid, egid, ruid, rgid, pid,
@@ -56,55 +62,14 @@ def click_options(f=None, *, object_short: bool = True):
     """
     if f is None:
         return functools.partial(click_options, object_short=object_short)
-
-    def opt(*decls, **kw):
-        kw.setdefault("show_default", False)
-        return click.option(*decls, **kw)
-
-    object_decls = ("-o", "--object") if object_short else ("--object",)
-    options = [
-        opt("-m", "--event", "event", multiple=True, metavar="EVENT",
-            help="Event number or AUE_ name (repeatable, ORed)."),
-        opt("-c", "--class", "klass", metavar="FLAGS",
-            help="Audit classes, audit_control style: lo,+fr,-fw,^ex."),
-        opt("-u", "--user", "auid", multiple=True, metavar="USER",
-            help="Audit user (auid): number or name (repeatable, ORed)."),
-        opt("-e", "--euid", "euid", multiple=True, metavar="USER", help="Effective user."),
-        opt("-f", "--egid", "egid", multiple=True, metavar="GROUP", help="Effective group."),
-        opt("-r", "--ruid", "ruid", multiple=True, metavar="USER", help="Real user."),
-        opt("-g", "--rgid", "rgid", multiple=True, metavar="GROUP", help="Real group."),
-        opt("-j", "--pid", "pid", multiple=True, metavar="PID", help="Subject pid."),
-        opt(*object_decls, "objects", multiple=True, metavar="TYPE=VALUE",
-            help="Object: file=RE[,~RE...], pid=N, msgqid=N, semid=N, shmid=N, "
-                 "sock=PORT|ADDR|ADDR:PORT|/path (repeatable, ANDed across types)."),
-        opt("--path", "path_regex", multiple=True, metavar="RE",
-            help="Same as --object file=RE (a comma in RE is literal)."),
-        opt("-z", "--zone", "zone", metavar="GLOB", help="Zone name (fnmatch glob)."),
-        opt("-a", "--after", "after", multiple=True, metavar="YYYYMMDD[HH[MM[SS]]]",
-            help="Records at or after this second (in --tz)."),
-        opt("-b", "--before", "before", multiple=True, metavar="YYYYMMDD[HH[MM[SS]]]",
-            help="Records at or before this second (in --tz)."),
-        opt("-d", "--date", "date", multiple=True, metavar="YYYYMMDD",
-            help="Records of this day (in --tz); exclusive with -a/-b."),
-        opt("-v", "--invert", "invert", is_flag=True, help="Select the records that do NOT match."),
-        opt("-A", "--all", "all", is_flag=True,
-            help="All records (overrides -a/-b/-d, as in auditreduce)."),
-        opt("--since", "since", metavar="WHEN",
-            help="Window start: ISO time, epoch, 'yesterday', '2 hours ago', ..."),
-        opt("--until", "until", metavar="WHEN", help="Window end (exclusive)."),
-        opt("--tz", "tz", metavar="ZONE",
-            help="Zone for dates without one (default: the local zone)."),
-        opt("--audit-event", "audit_event", type=click.Path(exists=True, dir_okay=False),
-            help="The evidence's /etc/security/audit_event."),
-        opt("--audit-class", "audit_class", type=click.Path(exists=True, dir_okay=False),
-            help="The evidence's /etc/security/audit_class."),
-        opt("--passwd", "passwd", type=click.Path(exists=True, dir_okay=False),
-            help="The evidence's /etc/passwd (or master.passwd)."),
-        opt("--group", "group", type=click.Path(exists=True, dir_okay=False),
-            help="The evidence's /etc/group."),
-        opt("--dslocal", "dslocal", type=click.Path(exists=True, file_okay=False),
-            help="The evidence's /var/db/dslocal/nodes/Default folder."),
-    ]
+    options = []
+    for decls, keyword, kind, metavar, text in SELECTION:
+        if keyword == "objects" and not object_short:
+            decls = tuple(d for d in decls if d != "-o")
+        kw = dict(_KINDS[kind], show_default=False, help=text)
+        if metavar:
+            kw["metavar"] = metavar
+        options.append(click.option(*decls, keyword, **kw))
     f = _merge_paths(f)
     for option in reversed(options):
         f = option(f)

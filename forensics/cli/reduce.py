@@ -13,17 +13,10 @@ from __future__ import annotations
 import click
 
 from ..bsm import choice as backends
-from ..collection import selection as filters, timewords
 from .options import click_options
-from .terminal import line as terminal_line
-from ..errors import BackendError, CollectionError, TableError
-from ..reduce import collect_inputs, reduce as run_reduce
-from ..tables import ClassTable, EventTable, Users
+from .reduce_run import EX_USAGE, PROG, load_tables, run
 
 __all__ = ["reduce", "EX_USAGE", "load_tables"]
-
-EX_USAGE = 64
-PROG = "knox-report reduce"
 
 
 class _Command(click.Command):
@@ -35,22 +28,6 @@ class _Command(click.Command):
         except click.UsageError as exc:
             click.echo(f"{PROG}: {exc.format_message()} (see --help)", err=True)
             raise click.exceptions.Exit(EX_USAGE) from None
-
-
-def load_tables(audit_event=None, audit_class=None, passwd=None, group=None, dslocal=None):
-    """The evidence's tables; audit_event class names resolve through the given audit_class."""
-    from ..tables import Tables
-
-    classes = ClassTable.from_file(audit_class) if audit_class else ClassTable.bundled()
-    # NOTE: without --audit-event the bundled event table keeps the bundled class masks.
-    events = (EventTable.from_file(audit_event, classes=classes) if audit_event
-              else EventTable.bundled())
-    return Tables(events, classes, Users.from_files(passwd=passwd, group=group, dslocal=dslocal))
-
-
-def _fail(ctx, message: str, code: int):
-    click.echo(f"{PROG}: {terminal_line(message)}", err=True)
-    ctx.exit(code)
 
 
 @click.command("reduce", cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,37 +52,5 @@ def reduce(ctx, files, output, backend, quiet, since, until, tz, audit_event, au
     knox-report reduce -c lo -d 20240316 --tz UTC /evidence/var/audit/ > logins.trail
     knox-report reduce -o 'file=^/Users/[^/]+/\\.ssh/' trail | knox-report praudit
     """
-    def warn(line: str) -> None:
-        if not quiet:
-            click.echo(f"{PROG}: warning: {terminal_line(line)}", err=True)
-
-    try:
-        backend = backends.choose(backend)
-    except BackendError as exc:
-        _fail(ctx, str(exc), EX_USAGE)
-    try:
-        tables = load_tables(audit_event, audit_class, passwd, group, dslocal)
-    except TableError as exc:
-        _fail(ctx, str(exc), 1)
-    try:
-        zone = timewords.resolve_zone(tz)
-        start, end = timewords.window(since, until, tz=zone)
-    except timewords.TimeError as exc:
-        _fail(ctx, str(exc), EX_USAGE)
-    try:
-        selection = filters.Selection.from_options(tables=tables, tz=zone, **options)
-    except filters.SelectionError as exc:
-        _fail(ctx, str(exc), EX_USAGE)
-    try:
-        inputs = collect_inputs(files or ("-",), warn)
-    except CollectionError as exc:
-        _fail(ctx, str(exc), 1)
-    try:
-        out = click.open_file(output, "wb")
-    except OSError as exc:
-        _fail(ctx, f"cannot write {output}: {exc.strerror or exc}", 1)
-    with out:
-        stats = run_reduce(inputs, selection, out, tables=tables, since=start, until=end,
-                           backend=backend, warn=warn)
-        out.flush()
-    ctx.exit(1 if stats.read_errors else 0)
+    ctx.exit(run(files, output, backend, quiet, since, until, tz, audit_event, audit_class,
+                 passwd, group, dslocal, **options))

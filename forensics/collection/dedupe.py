@@ -14,7 +14,6 @@ shorter one is read a second time, hashing at the shorter ones' lengths.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from typing import Callable
 
 from ..errors import CollectionError
@@ -125,6 +124,8 @@ def _hash_all(found: list[Found], trail_of) -> dict[int, tuple[int, bytes]]:
 
 def _hash(trail, at) -> tuple[tuple[int, bytes] | None, dict[int, bytes] | None]:
     """``((length, digest), {n: digest of the first n bytes for n in at})``; Nones if unreadable."""
+    import hashlib
+
     marks = sorted(set(at), reverse=True)
     h, n, got = hashlib.blake2b(digest_size=20), 0, {}
     if marks and marks[-1] == 0:

@@ -21,10 +21,6 @@ from typing import BinaryIO, Callable
 from ..errors import CollectionError
 from .sniff import HEAD, magic_compression
 
-try:  # zstandard is a declared dependency; only .zst files need it.
-    import zstandard as _zstd
-except ImportError:  # pragma: no cover - exercised only without the dependency
-    _zstd = None
 
 __all__ = ["TrailReadError", "READ_DAMAGE_REASONS", "CHUNK", "Decompressing", "Member",
            "Prefixed", "Probe", "probe"]
@@ -116,9 +112,12 @@ class _Codec:
         elif kind == "xz":
             self._d = lzma.LZMADecompressor()
         elif kind == "zstd":
-            if _zstd is None:
-                raise TrailReadError("reading .zst files needs the zstandard package")
-            self._d = _zstd.ZstdDecompressor().decompressobj()
+            try:  # a declared dependency, imported when a .zst file is read
+                import zstandard
+            except ImportError:  # pragma: no cover - exercised only without the dependency
+                raise TrailReadError("reading .zst files needs the zstandard package") from None
+            self._d = zstandard.ZstdDecompressor().decompressobj()
+            self._zstd_error = zstandard.ZstdError
         else:  # pragma: no cover - internal misuse
             raise ValueError(kind)
 
@@ -187,7 +186,10 @@ class _Codec:
         pending = memoryview(self._pending + data if self._pending else data)
         out, made, pos = [], 0, 0
         while pos < len(pending) and not self._d.eof and made < limit:
-            out.append(self._d.decompress(pending[pos:pos + _ZSTD_FEED]))
+            try:
+                out.append(self._d.decompress(pending[pos:pos + _ZSTD_FEED]))
+            except self._zstd_error as e:   # one of _DECODE_ERRORS, as the other codecs'
+                raise ValueError(str(e) or type(e).__name__) from e
             made += len(out[-1])
             pos += _ZSTD_FEED
         self._pending = bytes(pending[pos:])
@@ -196,8 +198,6 @@ class _Codec:
 
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (zlib.error, lzma.LZMAError, EOFError,
                                                    ValueError, OSError)
-if _zstd is not None:
-    _DECODE_ERRORS += (_zstd.ZstdError,)
 
 
 class _Truncated(Exception):

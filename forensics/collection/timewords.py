@@ -66,7 +66,6 @@ used (``TZ``, then ``/etc/localtime``; UTC when neither names a zone).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -126,6 +125,8 @@ def resolve_zone(name: str | None) -> tzinfo:
     for key in available_timezones():
         if key.lower() == low:
             return ZoneInfo(key)
+    import difflib
+
     hint = difflib.get_close_matches(text, sorted(available_timezones()), n=1)
     extra = f" (did you mean {hint[0]}?)" if hint else ""
     raise TimeError(
@@ -355,6 +356,8 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _suggest(s: str) -> str:
+    import difflib
+
     word = s.lower().replace("_", "-").replace(" ", "-")
     hint = difflib.get_close_matches(word, KEYWORDS, n=1, cutoff=0.7)
     return f" (did you mean '{hint[0]}'?)" if hint else ""
