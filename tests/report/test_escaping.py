@@ -101,11 +101,30 @@ def test_html_filter_marks_invisible_characters():
 
 
 def test_chart_labels_are_escaped_and_literal():
+    """A chart's labels reach the SVG through the template's autoescape: markup stays text,
+    ``{{7*7}}`` is not evaluated, invisible characters show as escapes, ``$`` stays ``$``."""
     from forensics.report import charts
-    svg = charts._draw([("m\x1b[2J\u202e$x$ <img src=x>", [1] * 96)], 0, 60_000, "{{7*7}}")
+    chart = charts.chart([("m\x1b[2J\u202e$x$ <img src=x>", [1] * 96)], 0, 60_000, "{{7*7}}",
+                         "{{7*7}}", "{{7*7}}")
+    svg = str(environment.environment().get_template("_chart.html.j2").module.chart_svg(chart))
     assert "\x1b" not in svg and "\u202e" not in svg and "<img" not in svg
     assert "&lt;img src=x&gt;" in svg and "{{7*7}}" in svg and "$x$" in svg
+    assert "\\x1b[2J\\u202e$x$ &lt;img src=x&gt;" in svg
     assert "<!DOCTYPE" not in svg and svg.startswith("<svg")
+    doc = parse(svg)
+    assert doc.find("svg") is not None and not {n.tag for n in doc.iter()} & MARKUP_TAGS
+    legend = [t.text() for t in doc.find("g", class_="kr-ch-legend").find_all("text")]
+    assert legend == ["m\\x1b[2J\\u202e$x$ <img src=x>"]
+    assert doc.find("text", class_="kr-ch-title").text() == "{{7*7}}"         # not 49
+    assert doc.find("svg").attrs["aria-label"] == "{{7*7}}"
+
+
+def test_hostile_names_in_the_timeline_are_text(hostile):
+    text, doc, _ = hostile
+    timeline = doc.find("section", id="timeline")
+    legend = [t.text() for t in timeline.find_all("text")]
+    assert "m<img src=x onerror=alert(1)> (502)" in legend
+    assert "<img" not in text[text.index('id="timeline"'):]
 
 
 def test_breaks_are_added_to_escaped_text_only(hostile):
