@@ -1,5 +1,6 @@
-"""cffi builder for ``forensics.bsm._cbsm``: wires ``csrc/bsm.h``, ``csrc/select.h`` and the
-C files behind them (``columns.c`` and ``concat.c`` are internal to ``bsm.c``), nothing else.
+"""cffi builder for ``forensics.bsm._cbsm``: wires ``csrc/bsm.h``, ``csrc/select.h``,
+``csrc/arrow.h`` and the C files behind them (``columns.c`` and ``concat.c`` are internal to
+``bsm.c``; ``arrow.c`` alone includes Python.h, for its capsule destructors), nothing else.
 
 Out-of-line API mode. setup.py runs it through ``cffi_modules``; by hand::
 
@@ -19,7 +20,7 @@ import tempfile
 from cffi import FFI
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_HEADERS = ("bsm.h", "select.h")
+_HEADERS = ("bsm.h", "select.h", "arrow.h")
 
 
 def _declarations(name: str) -> str:
@@ -28,11 +29,13 @@ def _declarations(name: str) -> str:
     with open(os.path.join(_HERE, "csrc", name), encoding="utf-8") as f:
         header = f.read()
     body = header.split('extern "C" {\n#endif', 1)[1].split("#ifdef __cplusplus", 1)[0]
-    return re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    # include guards and flag-only defines are for C compilers; cdef takes constants only
+    return re.sub(r"^#(?:if|ifdef|ifndef|else|endif|define \w+$).*$", "", body, flags=re.M)
 
 
 _SOURCES = ("forensics/bsm/csrc/bsm.c", "forensics/bsm/csrc/columns.c",
-            "forensics/bsm/csrc/concat.c",
+            "forensics/bsm/csrc/concat.c", "forensics/bsm/csrc/arrow.c",
             "forensics/bsm/csrc/select.c")
 CDEF = "\n".join(_declarations(name) for name in _HEADERS)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gc
 import itertools
+from typing import TYPE_CHECKING
 
 import polars as pl
-import pyarrow as pa
 
 from . import decode as pydecode
 from .choice import VALID, c_available, choose
@@ -16,12 +16,16 @@ from .decode import core_columns
 from ..errors import BackendError
 from ..schema import CORE, UTC_MS, Result
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 __all__ = ["VALID", "BackendError", "choose", "c_available", "core_columns", "decode_records",
            "Result"]
 
 
 def _arrow_column(name: str, values: list) -> pa.Array:
     """One core column from Python values, through Arrow (much faster for nested lists)."""
+    import pyarrow as pa        # the Python backend only: the C path never imports pyarrow
     if name == "args":
         lengths = [len(v) for v in values]
         flat = [a for v in values for a in v]
@@ -38,6 +42,7 @@ def _arrow_column(name: str, values: list) -> pa.Array:
 
 
 def _batch_frame(columns: dict) -> pl.DataFrame:
+    import pyarrow as pa
     table = pa.table({name: _arrow_column(name, values) for name, values in columns.items()})
     return pl.from_arrow(table).with_columns(pl.col("time").cast(UTC_MS)).cast(dict(CORE))
 

@@ -2,20 +2,21 @@
 
 The C core (``forensics.bsm._cbsm``) frames the trail, walks every record and writes one row per
 record into growable column buffers, exactly as ``forensics.bsm.decode`` does in Python, in the
-layout Polars keeps (string views, validity bits; see ``csrc/columns.c``). The buffers are
-wrapped as Arrow arrays without copying, one column at a time (``pa.foreign_buffer`` keeps a
-column's C memory alive until the last Arrow buffer that uses it is gone, then
-``bsm_free_column`` frees it), and Polars adopts them as they are: a frame with exactly
-``schema.CORE`` (or the columns asked for). No Python code runs per record.
+layout Polars keeps (string views, validity bits; see ``csrc/columns.c``). Each column is handed
+to Polars without copying through the Arrow C data interface (``csrc/arrow.c``) in a pair of
+PyCapsules (the Arrow PyCapsule interface): the column's C memory moves out of the C result into
+the exported array, and its release callback frees it once Polars drops the last buffer, so each
+column lives exactly as long as something needs it. The frame holds exactly ``schema.CORE`` (or
+the columns asked for). No Python code runs per record, and pyarrow is not imported.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 
 import polars as pl
-import pyarrow as pa
 
 from ._cbsm import ffi, lib
 from .decode import core_columns
@@ -36,29 +37,25 @@ if _REASONS != list(DAMAGE_REASONS):
 if lib.bsm_num_columns() != len(_NAMES):
     raise ImportError("the C core's columns differ from schema.CORE")
 
-_ARG_TYPE = pa.struct([("number", pa.uint8()), ("value", pa.uint64()), ("text", pa.string_view())])
-_LIST_STR = pa.large_list(pa.string_view())
-_LIST_ARG = pa.large_list(_ARG_TYPE)
+#: the Arrow formats of the fixed-width and boolean dtypes (csrc/arrow.c writes the others')
+_FORMATS = {pl.UInt8: b"C", pl.UInt16: b"S", pl.UInt32: b"I", pl.UInt64: b"L", pl.Int64: b"l",
+            pl.Boolean: b"b", pl.Datetime("ms", "UTC"): b"tsm:UTC"}
 
 
-def _arrow_type(dtype: pl.DataType) -> pa.DataType:
-    """The Arrow type Polars keeps for a core dtype (strings as views, lists large)."""
-    if dtype == pl.Datetime("ms", "UTC"):
-        return pa.timestamp("ms", tz="UTC")
-    simple = {pl.UInt8: pa.uint8(), pl.UInt16: pa.uint16(), pl.UInt32: pa.uint32(),
-              pl.UInt64: pa.uint64(), pl.Int64: pa.int64(), pl.Boolean: pa.bool_(),
-              pl.String: pa.string_view()}
-    for pl_type, pa_type in simple.items():
+def _arrow_format(dtype: pl.DataType) -> bytes:
+    """The Arrow format the C core exports a core dtype with (strings as views, lists large)."""
+    for pl_type, fmt in _FORMATS.items():
         if dtype == pl_type:
-            return pa_type
-    if dtype == pl.List(pl.String):
-        return _LIST_STR
-    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
-        return _LIST_ARG
-    raise TypeError(f"no Arrow type for {dtype}")
+            return fmt
+    if dtype == pl.String:
+        return b"vu"
+    if dtype == pl.List(pl.String) or (isinstance(dtype, pl.List) and
+                                       isinstance(dtype.inner, pl.Struct)):
+        return b"+L"
+    raise TypeError(f"no Arrow format for {dtype}")
 
 
-_TYPES = [_arrow_type(dtype) for dtype in CORE.dtypes()]
+_FORMAT_OF = [ffi.new("char[]", _arrow_format(dtype)) for dtype in CORE.dtypes()]
 
 
 def _check_columns() -> None:
@@ -83,60 +80,41 @@ def _address(ptr) -> int:
 class _Owner:
     """Keeps the C result (its column table, errors and counts) alive; frees it afterwards."""
 
-    __slots__ = ("res", "__weakref__")
+    __slots__ = ("res",)
 
     def __init__(self, res):
         self.res = ffi.gc(res, lib.bsm_free)
 
 
-class _ColumnOwner:
-    """The base of one column's Arrow buffers: frees that column's C memory when the last
-    buffer using it is gone, so each column lives exactly as long as something needs it."""
-
-    __slots__ = ("owner", "index", "__weakref__")
-
-    def __init__(self, owner: _Owner, index: int):
-        self.owner, self.index = owner, index
-
-    def __del__(self):
-        lib.bsm_free_column(self.owner.res, self.index)
+_capsule_new = ctypes.pythonapi.PyCapsule_New
+_capsule_new.restype = ctypes.py_object
+_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+#: (name, destructor) of the schema capsule and of the array capsule (both static in C)
+_CAPSULES = [(_address(lib.bsm_capsule_name(0)),
+              _address(ffi.addressof(lib, "bsm_capsule_free_schema"))),
+             (_address(lib.bsm_capsule_name(1)),
+              _address(ffi.addressof(lib, "bsm_capsule_free_array")))]
 
 
-def _buffer(owner, ptr, size: int):
-    return pa.foreign_buffer(_address(ptr), size, base=owner)
+class _Column:
+    """One exported column for the Arrow PyCapsule interface (taken once, by Polars). Until
+    then its capsules own the C structs: dropped unused, they release them."""
 
+    __slots__ = ("capsules",)
 
-def _views(owner, col, views, count: int, validity=None, nulls: int = 0) -> pa.Array:
-    """String views over the column's data blocks (Arrow's variadic buffers)."""
-    blocks = [_buffer(owner, col.blocks[b], int(col.block_len[b])) for b in range(col.nblocks)]
-    return pa.Array.from_buffers(pa.string_view(), count,
-                                 [validity, _buffer(owner, views, 16 * count), *blocks],
-                                 null_count=nulls)
+    def __init__(self, res, index: int):
+        schema = ffi.new("struct ArrowSchema **")
+        array = ffi.new("struct ArrowArray **")
+        if lib.bsm_export_column(res, index, _FORMAT_OF[index], schema, array):
+            raise MemoryError("the C decoder ran out of memory")
+        self.capsules = tuple(_capsule_new(_address(ptr), name, free)
+                              for ptr, (name, free) in zip((schema[0], array[0]), _CAPSULES))
 
-
-def _column(owner, col, n: int, typ: pa.DataType) -> pa.Array:
-    kind, nulls = col.kind, int(col.null_count)
-    validity = _buffer(owner, col.valid, (n + 7) // 8) if nulls else None
-    if kind == lib.BSM_FIXED:
-        values = _buffer(owner, col.values, n * col.width)
-        return pa.Array.from_buffers(typ, n, [validity, values], null_count=nulls)
-    if kind == lib.BSM_BOOL:
-        values = _buffer(owner, col.values, (n + 7) // 8)
-        return pa.Array.from_buffers(typ, n, [validity, values], null_count=nulls)
-    if kind == lib.BSM_STRING:
-        return _views(owner, col, col.values, n, validity, nulls)
-    nchild = int(col.nchild)
-    text = _views(owner, col, col.child_views, nchild)
-    if kind == lib.BSM_LIST:
-        child = text
-    else:
-        number = pa.Array.from_buffers(pa.uint8(), nchild, [
-            None, _buffer(owner, col.arg_number, nchild)])
-        value = pa.Array.from_buffers(pa.uint64(), nchild, [
-            None, _buffer(owner, col.arg_value, 8 * nchild)])
-        child = pa.StructArray.from_arrays([number, value, text], fields=list(_ARG_TYPE))
-    offsets = _buffer(owner, col.offsets, 8 * (n + 1))
-    return pa.Array.from_buffers(typ, n, [validity, offsets], null_count=nulls, children=[child])
+    def __arrow_c_array__(self, requested_schema=None):
+        capsules, self.capsules = self.capsules, None
+        if capsules is None:
+            raise RuntimeError("this column was handed over already")
+        return capsules
 
 
 def _errors(res) -> list:
@@ -150,14 +128,14 @@ def _errors(res) -> list:
 
 
 def _frame(owner: _Owner, names: list[str]) -> pl.DataFrame:
-    """The frame of one C result: its selected columns, without copying; the C memory is
-    freed column by column once nothing uses it."""
+    """The frame of one C result: its selected columns, without copying. Each column's C
+    memory leaves the result for its own Arrow array, freed once Polars no longer uses it."""
     res = owner.res
-    n = int(res.nrows)
-    # Polars adopts every buffer as it is (the layout is its own): no copy, no conversion
-    arrays = [_column(_ColumnOwner(owner, i), res.cols[i], n, _TYPES[i])
-              for i in range(len(_NAMES)) if res.cols[i].selected]
-    return pl.from_arrow(pa.RecordBatch.from_arrays(arrays, names=names))
+    series = [pl.Series(_Column(res, i)) for i in range(len(_NAMES)) if res.cols[i].selected]
+    frame = pl.DataFrame(series)
+    if frame.columns != names:
+        raise RuntimeError(f"the C core exported {frame.columns}, not {names}")
+    return frame
 
 
 def _range(src, start: int, stop: int, opts):

@@ -3,8 +3,8 @@
  *
  * Plain C99, no Python headers. bsm_decode() frames a BSM trail held in memory, walks the
  * tokens of every record and fills one row per record into column buffers, exactly as the
- * pure-Python reference (forensics/bsm/decode.py) does. forensics/bsm/cdecode.py turns the
- * buffers into Arrow arrays and one Polars frame (schema.CORE).
+ * pure-Python reference (forensics/bsm/decode.py) does. forensics/bsm/cdecode.py hands the
+ * buffers to Polars through the Arrow C data interface (arrow.c): one frame (schema.CORE).
  *
  * Column buffers, in the layout Polars keeps (written by columns.c; an unselected column has
  * selected == 0 and no buffers):

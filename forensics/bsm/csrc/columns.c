@@ -430,13 +430,9 @@ void cols_finish(col_writer *w, int trim)
 
 /* ------------------------------------------------------------------------------------------ */
 
-void bsm_free_column(bsm_result *res, int i)
+void cols_free(bsm_column *col)
 {
-    bsm_column *col;
     int b;
-    if (!res || !res->cols || i < 0 || i >= res->ncols)
-        return;
-    col = &res->cols[i];
     free(col->values);
     free(col->valid);
     free(col->offsets);
@@ -455,3 +451,8 @@ void bsm_free_column(bsm_result *res, int i)
     col->nblocks = 0;
 }
 
+void bsm_free_column(bsm_result *res, int i)
+{
+    if (res && res->cols && i >= 0 && i < res->ncols)
+        cols_free(&res->cols[i]);
+}

@@ -1,6 +1,6 @@
 /*
- * columns.h - the column writer of the C decoder (internal: bsm.c and columns.c only; cffi
- * sees bsm.h).
+ * columns.h - the column writer of the C decoder (internal: bsm.c, columns.c, concat.c and
+ * arrow.c; cffi sees bsm.h and arrow.h).
  *
  * The walk (bsm.c) stages each record's fixed-width values and null flags column-major, BLOCK
  * rows at a time; columns.c copies a block out into the layout Arrow and Polars keep as they
@@ -150,6 +150,8 @@ void cols_grow_rows(col_writer *w, size_t need);
 void cols_populate(uint8_t *p, size_t from, size_t to);
 /* free the writer's own memory (the seen_slot tables); the columns stay */
 void cols_release(col_writer *w);
+/* free one column's buffers (bsm_free_column; an exported column's release, arrow.c) */
+void cols_free(bsm_column *col);
 
 /* a row begins (at index res->nrows + nstage): make room for it */
 static inline void cols_begin_row(col_writer *w)
