@@ -43,7 +43,7 @@ __all__ = ["reduce", "ReduceStats", "Input", "collect_inputs", "FRAMING_DAMAGE"]
 FRAMING_DAMAGE = frozenset({"garbage", "truncated record", "bad record size", "bad trailer",
                             "truncated file token"})
 #: A mapped trail is selected this many bytes at a time (then its pages are dropped).
-MAP_RANGE = 16 << 20
+MAP_RANGE = 8 << 20
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 #: madvise(MADV_POPULATE_READ), Linux only (None: pages are faulted in as they are read)
 _POPULATE = getattr(mmap, "MADV_POPULATE_READ", 22 if sys.platform == "linux" else None)

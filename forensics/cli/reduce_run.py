@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from datetime import timezone
 
 from ..bsm import choice as backends
 from ..errors import BackendError, CollectionError, SelectionError, TableError, TimeError
@@ -80,8 +81,10 @@ def run(files, output="-", backend=None, quiet=False, since=None, until=None, tz
         tables = load_tables(audit_event, audit_class, passwd, group, dslocal)
     except TableError as exc:
         return _fail(str(exc), 1)
+    timed = tz or since or until or any(options.get(k) for k in ("after", "before", "date"))
     try:
-        zone = timewords.resolve_zone(tz)
+        # the zone (the local one unless --tz) matters only to a time: none, none looked up
+        zone = timewords.resolve_zone(tz) if timed else timezone.utc
         start, end = timewords.window(since, until, tz=zone)
         selection = filters.Selection.from_options(tables=tables, tz=zone, **options)
     except (TimeError, SelectionError) as exc:

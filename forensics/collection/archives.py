@@ -12,16 +12,92 @@ import atexit
 import io
 import os
 import posixpath
+import lzma
 import tarfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from .files import open_regular
-from .streams import CHUNK, Decompressing, Member, TrailReadError
+from .streams import CHUNK, Decompressing, TrailReadError, _check_ratio
 
-__all__ = ["TarSource", "ZipSource", "CURSORS", "link_candidates", "norm_member"]
+__all__ = ["Member", "TarSource", "ZipSource", "CURSORS", "link_candidates", "norm_member"]
+
+
+_MEMBER_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
+                  lzma.LZMAError, NotImplementedError, RuntimeError, ValueError)
+
+
+class Member(io.RawIOBase):
+    """Exactly ``size`` bytes of an archive member; a short member is an error.
+
+    ``packed``: the member's compressed size when the archive compresses it (zip), so that a
+    member inflating like a bomb is cut as a decompressing stream is. ``cause``: where to ask
+    why the bytes under the member ended early (the archive's own decompression).
+    """
+
+    def __init__(
+        self,
+        inner: BinaryIO,
+        size: int,
+        display: str,
+        on_close: Callable[[bool], None] | None = None,
+        packed: int | None = None,
+        cause: Callable[[], TrailReadError | None] | None = None,
+    ) -> None:
+        self._packed = packed
+        self._cause = cause  # why the bytes under the member stopped (a soft stream's error)
+        self._inner = inner
+        self._left = size
+        self._size = size
+        self._display = display
+        self._on_close = on_close
+        self._ok = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._left <= 0:
+            return 0
+        want = min(len(b), self._left, CHUNK * 4)
+        done = self._size - self._left
+        if self._packed is not None:
+            _check_ratio(done, self._packed, self._display)
+        try:
+            data = self._inner.read(want)
+        except _MEMBER_ERRORS as e:
+            self._ok = False
+            raise TrailReadError(
+                f"{self._display}: damaged archive member after {done} bytes ({e})",
+                path=self._display, reason="damaged archive member", offset=done,
+            ) from e
+        if not data:
+            self._ok = False
+            cause = self._cause() if self._cause is not None else None
+            if cause is not None:
+                raise TrailReadError(f"{self._display}: archive damaged after {done} bytes of "
+                                     f"the member ({cause})", path=self._display,
+                                     reason=cause.reason, offset=done)
+            raise TrailReadError(
+                f"{self._display}: archive member truncated: {done} of {self._size} bytes",
+                path=self._display, reason="truncated archive member", offset=done,
+            )
+        n = len(data)
+        b[:n] = data
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._inner.close()
+                if self._on_close is not None:
+                    self._on_close(self._ok)
+            finally:
+                super().close()
 
 
 @dataclass(frozen=True)

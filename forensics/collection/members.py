@@ -10,18 +10,13 @@ known; a link to a path outside the archive is never followed.
 from __future__ import annotations
 
 import io
-import lzma
 import os
 import posixpath
 import stat
-import tarfile
-import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
 from ..errors import CollectionError
-from .archives import TarSource, ZipSource, link_candidates, norm_member
 from .files import ReadDamage, open_regular
 from .names import (COMPRESSION_SUFFIXES, archive_kind_by_name, is_hidden, name_skip_reason,
                     parse_name, strip_compression_suffix)
@@ -55,8 +50,24 @@ class PendingLink:
     reason: str  # why it is skipped when neither applies
 
 
-_MEMBER_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
-                  lzma.LZMAError, NotImplementedError, RuntimeError, CollectionError)
+#: set by _archive_support(): tarfile, zipfile and the archive sources are imported when the
+#: first archive is met (collecting plain trails and folders never needs them)
+tarfile = zipfile = TarSource = ZipSource = link_candidates = norm_member = None
+_MEMBER_ERRORS: tuple = ()
+
+
+def _archive_support() -> None:
+    global tarfile, zipfile, TarSource, ZipSource, link_candidates, norm_member, _MEMBER_ERRORS
+    if _MEMBER_ERRORS:
+        return
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
+    from .archives import TarSource, ZipSource, link_candidates, norm_member
+    _MEMBER_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
+                      lzma.LZMAError, NotImplementedError, RuntimeError, CollectionError)
 
 
 class ArchiveLister:
@@ -64,6 +75,7 @@ class ArchiveLister:
 
     def _archive(self, disp: str, path: str, st: os.stat_result, akind: str,
                  outer: str | None, *, explicit: bool) -> None:
+        _archive_support()
         akey = ("fs", st.st_dev, st.st_ino)
         if akey in self.archives:
             self.skip(disp, f"same file as {self.archives[akey]}")

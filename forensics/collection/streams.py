@@ -9,11 +9,7 @@ and whose ``offset`` is the number of good bytes produced before the damage.
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import io
-import tarfile
-import zipfile
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
@@ -22,7 +18,7 @@ from ..errors import CollectionError
 from .sniff import HEAD, magic_compression
 
 
-__all__ = ["TrailReadError", "READ_DAMAGE_REASONS", "CHUNK", "Decompressing", "Member",
+__all__ = ["TrailReadError", "READ_DAMAGE_REASONS", "CHUNK", "Decompressing",
            "Prefixed", "Probe", "probe"]
 
 CHUNK = 1 << 16
@@ -107,10 +103,15 @@ class _Codec:
         self._failed: Exception | None = None  # gzip: the error after the salvaged bytes
         if kind == "gzip":
             self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif kind == "bz2":
+        elif kind == "bz2":      # bz2 and lzma are imported when such a file is read
+            import bz2
+
             self._d = bz2.BZ2Decompressor()
         elif kind == "xz":
+            import lzma
+
             self._d = lzma.LZMADecompressor()
+            self._xz_error = lzma.LZMAError
         elif kind == "zstd":
             try:  # a declared dependency, imported when a .zst file is read
                 import zstandard
@@ -149,6 +150,11 @@ class _Codec:
             return self._gzip(self._d.unconsumed_tail + data, limit)
         if self.kind == "zstd":
             return self._zstd(data, limit)
+        if self.kind == "xz":
+            try:
+                return self._d.decompress(data, max_length=limit)
+            except self._xz_error as e:     # one of _DECODE_ERRORS, as the other codecs'
+                raise ValueError(str(e) or type(e).__name__) from e
         return self._d.decompress(data, max_length=limit)
 
     def _gzip(self, data: bytes, limit: int) -> bytes:
@@ -196,8 +202,7 @@ class _Codec:
         return b"".join(out)
 
 
-_DECODE_ERRORS: tuple[type[BaseException], ...] = (zlib.error, lzma.LZMAError, EOFError,
-                                                   ValueError, OSError)
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (zlib.error, EOFError, ValueError, OSError)
 
 
 class _Truncated(Exception):
@@ -324,80 +329,6 @@ def _check_ratio(produced: int, consumed: int, display: str) -> None:
             f"{display}: inflates more than {MAX_RATIO}-fold (a decompression bomb?); "
             f"the first {produced} bytes are read", path=display, reason="size limit",
             offset=produced)
-
-
-_MEMBER_ERRORS = (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
-                  lzma.LZMAError, NotImplementedError, RuntimeError, ValueError)
-
-
-class Member(io.RawIOBase):
-    """Exactly ``size`` bytes of an archive member; a short member is an error.
-
-    ``packed``: the member's compressed size when the archive compresses it (zip), so that a
-    member inflating like a bomb is cut as a decompressing stream is. ``cause``: where to ask
-    why the bytes under the member ended early (the archive's own decompression).
-    """
-
-    def __init__(
-        self,
-        inner: BinaryIO,
-        size: int,
-        display: str,
-        on_close: Callable[[bool], None] | None = None,
-        packed: int | None = None,
-        cause: Callable[[], TrailReadError | None] | None = None,
-    ) -> None:
-        self._packed = packed
-        self._cause = cause  # why the bytes under the member stopped (a soft stream's error)
-        self._inner = inner
-        self._left = size
-        self._size = size
-        self._display = display
-        self._on_close = on_close
-        self._ok = True
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        if self._left <= 0:
-            return 0
-        want = min(len(b), self._left, CHUNK * 4)
-        done = self._size - self._left
-        if self._packed is not None:
-            _check_ratio(done, self._packed, self._display)
-        try:
-            data = self._inner.read(want)
-        except _MEMBER_ERRORS as e:
-            self._ok = False
-            raise TrailReadError(
-                f"{self._display}: damaged archive member after {done} bytes ({e})",
-                path=self._display, reason="damaged archive member", offset=done,
-            ) from e
-        if not data:
-            self._ok = False
-            cause = self._cause() if self._cause is not None else None
-            if cause is not None:
-                raise TrailReadError(f"{self._display}: archive damaged after {done} bytes of "
-                                     f"the member ({cause})", path=self._display,
-                                     reason=cause.reason, offset=done)
-            raise TrailReadError(
-                f"{self._display}: archive member truncated: {done} of {self._size} bytes",
-                path=self._display, reason="truncated archive member", offset=done,
-            )
-        n = len(data)
-        b[:n] = data
-        self._left -= n
-        return n
-
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                self._inner.close()
-                if self._on_close is not None:
-                    self._on_close(self._ok)
-            finally:
-                super().close()
 
 
 @dataclass

@@ -69,7 +69,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ..errors import TimeError
 
@@ -93,6 +92,13 @@ _EXPECTED = (
 
 
 _OFFSET_ZONE = re.compile(r"(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", re.I)
+
+
+def _zi():
+    """The zoneinfo module, imported when a zone is first looked up."""
+    import zoneinfo
+
+    return zoneinfo
 
 
 def resolve_zone(name: str | None) -> tzinfo:
@@ -122,12 +128,12 @@ def resolve_zone(name: str | None) -> tzinfo:
     if zone is not None:
         return zone
     # Friendly: accept a different capitalisation of a real name (europe/berlin).
-    for key in available_timezones():
+    for key in _zi().available_timezones():
         if key.lower() == low:
-            return ZoneInfo(key)
+            return _zi().ZoneInfo(key)
     import difflib
 
-    hint = difflib.get_close_matches(text, sorted(available_timezones()), n=1)
+    hint = difflib.get_close_matches(text, sorted(_zi().available_timezones()), n=1)
     extra = f" (did you mean {hint[0]}?)" if hint else ""
     raise TimeError(
         f"unknown time zone '{name}'{extra}: give an IANA name such as Europe/Berlin or "
@@ -137,8 +143,8 @@ def resolve_zone(name: str | None) -> tzinfo:
 
 def _zoneinfo(key: str) -> ZoneInfo | None:
     try:
-        return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+        return _zi().ZoneInfo(key)
+    except (_zi().ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
         return None
 
 
@@ -163,7 +169,7 @@ def _local_zone() -> tzinfo:
         pass
     try:
         with open("/etc/localtime", "rb") as f:
-            return ZoneInfo.from_file(f, key="localtime")
+            return _zi().ZoneInfo.from_file(f, key="localtime")
     except (OSError, ValueError):
         return _UTC
 
@@ -182,7 +188,7 @@ def _zone_from_tz_variable(value: str) -> tzinfo:
                 return zone
         try:
             with open(v, "rb") as f:
-                return ZoneInfo.from_file(f, key=v)
+                return _zi().ZoneInfo.from_file(f, key=v)
         except (OSError, ValueError):
             return _UTC
     zone = _zoneinfo(v)
