@@ -4,8 +4,9 @@
 
 Input: a realistic mixed trail written by the project's own writer (benchmarks/out/, built
 once, as bench_decode.py builds its input). Each case is a whole ``knox-report reduce``
-process (start-up and imports included) run from a temporary folder, so it imports the
-installed package with its compiled core, writing to /dev/null:
+process (start-up and imports included) run from a temporary folder, writing to /dev/null,
+with the package laid out as ``pip install .`` lays it out (``measure.installed``: compiled
+core, bytecode written, no editable-install import hook):
 
 * new: the selection evaluated in the C walk over a memory map (the default);
 * old: the same command with the C walk switched off, so the records frame is built and
@@ -13,9 +14,9 @@ installed package with its compiled core, writing to /dev/null:
 * auditreduce: OpenBSM's, when ``--auditreduce`` (or $AUDITREDUCE) names a build of it. It
   reads its own /etc/security tables; knox-report uses its bundled macOS tables.
 
-The best of ``--repeat`` runs is shown. Before timing, every case's output is compared
-between old and new (they must be byte-identical), and the new path is checked not to import
-Polars, pyarrow or numpy.
+The best of ``--repeat`` runs is shown; the runs of one case alternate between the paths.
+Before timing, every case's output is compared between old and new (they must be
+byte-identical), and the new path is checked not to import click, Polars, pyarrow or numpy.
 """
 
 from __future__ import annotations
@@ -29,31 +30,33 @@ import sys
 import tempfile
 import time
 
-from measure import machine, mb
+from measure import installed, machine, mb
 from workload import cached, mixed_trail
 
 CASES = [["-m", "AUE_EXECVE"], ["-u", "501"], ["-o", "file=/Users"], ["-c", "ex"]]
 
-# python -P -c CODE ARGS...: sys.argv is ["-c", *ARGS]
+# python -P -c CODE ARGS...: sys.argv is ["-c", *ARGS]; what the knox-report script runs
 _NEW = ("import sys\nfrom forensics.cli.main import main\n"
-        "sys.argv = ['knox-report', 'reduce', *sys.argv[1:]]\nmain()\n")
+        "sys.argv = ['knox-report', 'reduce', *sys.argv[1:]]\nsys.exit(main())\n")
 _OLD = ("import sys\nimport forensics.reduce as r\nr._program = lambda selection, tables: None\n"
         "from forensics.cli.main import main\n"
-        "sys.argv = ['knox-report', 'reduce', *sys.argv[1:]]\nmain()\n")
-_CHECK = ("import sys, atexit, json\n"
-          "atexit.register(lambda: print(json.dumps(sorted(m for m in "
-          "('polars', 'pyarrow', 'numpy') if m in sys.modules)), file=sys.stderr))\n" + _NEW)
+        "sys.argv = ['knox-report', 'reduce', *sys.argv[1:]]\nsys.exit(main())\n")
+# main(ARGS) returns instead of ending the process at once, so the modules can be listed
+_CHECK = ("import sys, json\nfrom forensics.cli.main import main\n"
+          "code = main(['reduce', *sys.argv[1:]])\n"
+          "print(json.dumps(sorted(m for m in ('click', 'polars', 'pyarrow', 'numpy') "
+          "if m in sys.modules)), file=sys.stderr)\nsys.exit(code)\n")
 
 
 def _env() -> dict:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
-def _digest(code: str, args: list[str]) -> tuple[str, int, str]:
+def _digest(python: str, code: str, args: list[str]) -> tuple[str, int, str]:
     """(sha256 of the output, its size, the child's stderr) of one run, from a temp folder."""
     with tempfile.TemporaryDirectory(prefix="knox-bench-") as cwd:
         out = os.path.join(cwd, "out.trail")
-        proc = subprocess.run([sys.executable, "-P", "-c", code, "--output", out, *args],
+        proc = subprocess.run([python, "-P", "-c", code, "--output", out, *args],
                               cwd=cwd, env=_env(), capture_output=True, text=True,
                               stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
@@ -103,7 +106,7 @@ def _best(runs: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=105, help="size of the input trail in MB")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case (best shown)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per case (best shown)")
     parser.add_argument("--auditreduce", default=os.environ.get("AUDITREDUCE"),
                         help="an OpenBSM auditreduce binary to measure beside")
     args = parser.parse_args()
@@ -111,31 +114,37 @@ def main() -> None:
     size, p = path.stat().st_size, str(path)
     print(machine())
     print(f"input: {path.name}, {mb(size)} MB; whole processes, output to /dev/null, "
-          f"best of {args.repeat}")
+          f"best of {args.repeat}, the cases of one row alternating; knox-report as "
+          "`pip install .` lays it out")
     print()
     print("| case | path | seconds | peak RSS (MB) | output (MB) |")
     print("|---|---|---:|---:|---:|")
-    for case in CASES:
-        new_sum, new_len, new_err = _digest(_CHECK, [*case, p])
-        old_sum, _, _ = _digest(_OLD, [*case, p])
-        heavy = json.loads(new_err.strip().splitlines()[-1])
-        label = " ".join(case)
-        same = "identical" if new_sum == old_sum else "DIFFERENT"
-        rows = [("new (C walk)", _NEW), ("old (records frame)", _OLD)]
-        for name, code in rows:
-            res = _best([_timed([sys.executable, "-P", "-c", code, *case, p])
-                         for _ in range(args.repeat)])
-            note = ""
-            if name.startswith("new"):
-                loaded = ", ".join(heavy) or "no polars/pyarrow/numpy"
-                note = f" (output {same} to old; imports: {loaded})"
-            print(f"| `{label}` | {name}{note} | {res['seconds']:.2f} | {mb(res['peak_rss'])} | "
-                  f"{mb(new_len)} |")
-        if args.auditreduce:
-            res = _best([_timed([args.auditreduce, *case, p]) for _ in range(args.repeat)])
-            print(f"| `{label}` | OpenBSM auditreduce | {res['seconds']:.2f} | "
-                  f"{mb(res['peak_rss'])} | |")
-        sys.stdout.flush()
+    with installed() as python:
+        for case in CASES:
+            _case(python, case, p, args)
+
+
+def _case(python: str, case: list[str], p: str, args) -> None:
+    new_sum, new_len, new_err = _digest(python, _CHECK, [*case, p])
+    old_sum, _, _ = _digest(python, _OLD, [*case, p])
+    heavy = json.loads(new_err.strip().splitlines()[-1])
+    label = " ".join(case)
+    same = "identical" if new_sum == old_sum else "DIFFERENT"
+    loaded = ", ".join(heavy) or "no click/polars/pyarrow/numpy"
+    rows = {f"new (C walk; output {same} to old; imports: {loaded})":
+            [python, "-P", "-c", _NEW, *case, p],
+            "old (records frame)": [python, "-P", "-c", _OLD, *case, p]}
+    if args.auditreduce:
+        rows["OpenBSM auditreduce"] = [args.auditreduce, *case, p]
+    runs: dict[str, list] = {name: [] for name in rows}
+    for _ in range(args.repeat):
+        for name, cmd in rows.items():
+            runs[name].append(_timed(cmd))
+    for name, results in runs.items():
+        res = _best(results)
+        out = "" if name.startswith("OpenBSM") else mb(new_len)
+        print(f"| `{label}` | {name} | {res['seconds']:.3f} | {mb(res['peak_rss'])} | {out} |")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ refuses a result measured on another backend than the one asked for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -219,3 +220,36 @@ def run_command(args: list[str], *, env: dict | None = None, tree: str | None = 
         except (OSError, ValueError):
             peak = usage.ru_maxrss * 1024       # no /proc: the kernel's figure, floor and all
     return {"seconds": seconds, "peak_rss": peak}
+
+
+@contextlib.contextmanager
+def installed():
+    """The interpreter of a temporary environment holding this package as ``pip install .``
+    lays it out: the package copied (compiled core, templates as ``forensics/report_templates``,
+    bytecode written), and the dependencies reached through a ``.pth`` line naming this
+    environment's site-packages. Start-up is then what users have: an editable install adds
+    setuptools' import hook to every process (about 10 ms here), and a source tree whose
+    bytecode is not written (PYTHONDONTWRITEBYTECODE) compiles each module at every start."""
+    import compileall
+    import shutil
+    import sysconfig
+
+    import forensics
+
+    package = Path(forensics.__file__).parent
+    with tempfile.TemporaryDirectory(prefix="knox-bench-env-") as root:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", root], check=True)
+        py = os.path.join(root, "bin", "python")
+        purelib = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                                  "['purelib'])"], check=True, capture_output=True,
+                                 text=True).stdout.strip()
+        target = Path(purelib) / "forensics"
+        shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", ".build-*"))
+        templates = ROOT / "reports" / "templates"
+        if templates.is_dir():
+            shutil.copytree(templates, target / "report_templates",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        compileall.compile_dir(str(target), quiet=1)
+        with open(Path(purelib) / "knox-bench-deps.pth", "w") as f:
+            f.write(sysconfig.get_paths()["purelib"] + "\n")
+        yield py

@@ -26,10 +26,10 @@ libbsm rules reproduced here (see docs/bsm-format.md §8):
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from functools import cached_property
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import TableError
@@ -40,7 +40,17 @@ if TYPE_CHECKING:
 
 __all__ = ["TableError", "EventTable", "ClassTable", "Users", "Tables", "bsm_errno"]
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+#: the bundled tables' folder (``DATA_DIR``, a Path, is made on first use: pathlib is not
+#: imported by the commands that only read the bundled tables)
+_DATA = os.path.join(os.path.dirname(os.path.realpath(__file__)), "data")
+
+
+def __getattr__(name: str):
+    if name == "DATA_DIR":
+        from pathlib import Path
+
+        return Path(_DATA)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # libbsm limits (bsm/libbsm.h).
 _LINE_MAX = 256
@@ -230,13 +240,15 @@ class ClassTable:
 
 @functools.cache
 def _bundled_classes() -> ClassTable:
-    rows = _read_tsv(DATA_DIR / "audit_class.tsv", "mask")
+    rows = _read_tsv(os.path.join(_DATA, "audit_class.tsv"), "mask")
     return ClassTable([AuditClass(int(m, 16), n, d) for m, n, d in rows])
 
 
-def _read_tsv(path: Path, first_column: str) -> list[list[str]]:
+def _read_tsv(path: str, first_column: str) -> list[list[str]]:
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for line in text.splitlines():
         if not line or line.startswith("#") or line.startswith(first_column + "\t"):
             continue
         rows.append(line.split("\t"))
@@ -348,7 +360,7 @@ def _bundled_events() -> EventTable:
     classes = ClassTable.bundled()
     events = [
         AuditEvent(int(num), name, desc, classes.event_mask(cls))
-        for num, name, desc, cls in _read_tsv(DATA_DIR / "audit_event.tsv", "number")
+        for num, name, desc, cls in _read_tsv(os.path.join(_DATA, "audit_event.tsv"), "number")
     ]
     return EventTable(events, events, classes)
 
@@ -389,6 +401,8 @@ class Users:
         """dslocal (what macOS itself resolves through) is consulted before passwd/group."""
         users = cls()
         if dslocal is not None:
+            from pathlib import Path
+
             users._load_dslocal(Path(dslocal))
         if passwd is not None:
             for name, number in _colon_file(passwd, "passwd"):
@@ -468,7 +482,7 @@ def _colon_file(path, what: str):
 @functools.cache
 def _errno_table() -> dict[int, tuple[str, str]]:
     return {int(num): (name, text)
-            for num, name, text in _read_tsv(DATA_DIR / "bsm_errno.tsv", "number")}
+            for num, name, text in _read_tsv(os.path.join(_DATA, "bsm_errno.tsv"), "number")}
 
 
 def bsm_errno(number: int) -> tuple[str, str] | None:

@@ -624,11 +624,11 @@ def test_reduce_command_loads_no_frame_library(tmp_path):
     import subprocess
     import sys
 
-    code = ("import atexit, sys\n"
-            "atexit.register(lambda: print(sorted(m for m in ('polars', 'pyarrow', 'numpy') "
-            "if m in sys.modules), file=sys.stderr))\n"
+    code = ("import sys\n"
             "from forensics.cli.main import main\n"
-            "sys.argv = ['knox-report', 'reduce', *sys.argv[1:]]\nmain()\n")
+            "code = main(['reduce', *sys.argv[1:]])\n"
+            "print(sorted(m for m in ('polars', 'pyarrow', 'numpy') "
+            "if m in sys.modules), file=sys.stderr)\nsys.exit(code)\n")
     trail = str(FIXTURES / "scenarios" / "sudo_over_ssh.trail")
     for options in (["-u", "501"], ["-m", "AUE_EXECVE", "-c", "+ex"], ["-o", "file=^/Users/"]):
         out = subprocess.run([sys.executable, "-c", code, *options, "--output",

@@ -7,7 +7,6 @@ an expression over both ends of a connection.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -198,6 +197,8 @@ def _port(text: str) -> int:
 
 
 def _address(text: str, whole: str) -> str:
+    import ipaddress    # only a sock= address needs it
+
     from ..bsm.addresses import format_ip4, format_ip6
     try:
         packed = ipaddress.ip_address(text).packed

@@ -85,3 +85,26 @@ def test_reduce_starts_without_click_or_polars(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
     assert out.stat().st_size > 0
+
+
+def test_reduce_from_the_command_line_ends_with_everything_written(tmp_path):
+    """Run as the knox-report script runs it (main() reading sys.argv), a plain reduce ends the
+    process at once: what it wrote to stdout and stderr is complete, the exit code kept."""
+    trails = [str(p) for p in DEMO if p.is_file()]
+    if not trails:
+        pytest.skip("no demo trail")
+    script = "import sys\nfrom forensics.cli.main import main\nsys.exit(main())\n"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    expected = tmp_path / "expected.trail"
+    from forensics.cli.main import main
+
+    assert main(["reduce", "-m", "AUE_EXECVE", "--output", str(expected), *trails]) == 0
+    piped = subprocess.run([sys.executable, "-P", "-c", script, "reduce", "-m", "AUE_EXECVE",
+                            *trails], capture_output=True, cwd=tmp_path, env=env, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == expected.read_bytes() and piped.stdout
+    missing = subprocess.run([sys.executable, "-P", "-c", script, "reduce", "-m", "AUE_EXECVE",
+                              str(tmp_path / "no-such.trail")], capture_output=True, text=True,
+                             cwd=tmp_path, env=env, check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("knox-report reduce: ") and "no-such.trail" in missing.stderr
