@@ -47,6 +47,7 @@ MAP_RANGE = 8 << 20
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 #: madvise(MADV_POPULATE_READ), Linux only (None: pages are faulted in as they are read)
 _POPULATE = getattr(mmap, "MADV_POPULATE_READ", 22 if sys.platform == "linux" else None)
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
 @dataclass
@@ -226,7 +227,7 @@ def _select_mapped(mm, display: str, plan: _Plan, stats: ReduceStats, out, say) 
     already done are dropped, so memory stays bounded whatever the file's size."""
     from .bsm import cselect
 
-    errors, pos, dropped = [], 0, 0
+    errors, pos = [], 0
     limit = trail_files.MAX_TRAIL_BYTES
     if len(mm) > limit:                 # what reading it would keep, and say
         stats.read_errors += 1
@@ -234,33 +235,33 @@ def _select_mapped(mm, display: str, plan: _Plan, stats: ReduceStats, out, say) 
             f"bytes are read (the {limit} bytes before the damage were used)")
     view = memoryview(mm)[:limit]
     n = len(view)
+    pages = _Pages(view)
 
     def walk(start: int, stop: int, program):
-        _populate(mm, start, min(stop, n) - start)
+        pages.populate(start, min(stop, n))
         return cselect.spans(view, program, start=start, stop=stop,
                              since_ms=plan.since_ms, until_ms=plan.until_ms,
                              events=plan.events, copy_files=plan.with_file_tokens)
 
     try:
         while pos < n:
-            for found in _walk_pair(walk, plan, view, pos, n):
+            for found in _walk_pair(walk, plan, view, pos, n, pages.drop):
                 _write_found(found, view, stats, out)
                 errors.extend(found.errors)
                 if found.stopped <= pos:
                     pos = n
                     break
                 pos = found.stopped
-            done = pos - pos % mmap.PAGESIZE
-            if hasattr(mm, "madvise") and done > dropped:
-                mm.madvise(mmap.MADV_DONTNEED, dropped, done - dropped)
-                dropped = done
+            pages.done = pos
+        pages.drop()
     finally:
         view.release()
     _report_damage(display, errors, stats, say)
 
 
-def _walk_pair(walk, plan: _Plan, view, pos: int, n: int) -> list:
-    """The selection of the range at ``pos``, and of the next one walked at the same time.
+def _walk_pair(walk, plan: _Plan, view, pos: int, n: int, drop) -> list:
+    """The selection of the range at ``pos``, and of the next one walked at the same time
+    by a second thread (which first drops the pages already written: ``drop``).
 
     The next range starts at a candidate record start past ``MAP_RANGE`` (the resync rule).
     It stands only when the first range, framed from ``pos``, stopped exactly there: framing
@@ -271,6 +272,7 @@ def _walk_pair(walk, plan: _Plan, view, pos: int, n: int) -> list:
     stop = pos + MAP_RANGE
     cut = cselect.resync(view, stop) if _CORES > 1 and stop < n else n
     if cut >= n:
+        drop()
         return [walk(pos, stop, plan.program)]
     if plan.twin is None:
         plan.twin = plan.program.twin()
@@ -278,6 +280,7 @@ def _walk_pair(walk, plan: _Plan, view, pos: int, n: int) -> list:
 
     def run():
         try:
+            drop()
             ahead.append(walk(cut, cut + MAP_RANGE, plan.twin))
         except BaseException as exc:        # noqa: BLE001 - raised in the caller
             ahead.append(exc)
@@ -295,17 +298,33 @@ def _walk_pair(walk, plan: _Plan, view, pos: int, n: int) -> list:
     return [first, ahead[0]]
 
 
-def _populate(mm, start: int, length: int) -> None:
-    """Map a range's pages before the walk reads them (one system call instead of a fault
-    per page); a kernel without MADV_POPULATE_READ (5.14) faults them in as they are read."""
-    global _POPULATE
-    if _POPULATE is None or length <= 0:
-        return
-    lo = start - start % mmap.PAGESIZE
-    try:
-        mm.madvise(_POPULATE, lo, min(length + start - lo, len(mm) - lo))
-    except (OSError, ValueError):
-        _POPULATE = None
+class _Pages:
+    """A mapped trail's pages: mapped ahead of the walk (one system call instead of a fault
+    per page) and dropped once written (memory stays bounded whatever the file's size). Both
+    run in C without Python's lock, so two threads do them at once. A kernel without
+    MADV_POPULATE_READ (Linux 5.14) faults the pages in as they are read."""
+
+    def __init__(self, view) -> None:
+        self.view, self.done, self.dropped = view, 0, 0
+
+    def populate(self, start: int, end: int) -> None:
+        global _POPULATE
+        if _POPULATE is None or end <= start:
+            return
+        lo = start - start % mmap.PAGESIZE
+        if self._advise(lo, end - lo, _POPULATE):
+            _POPULATE = None
+
+    def drop(self) -> None:
+        done = self.done - self.done % mmap.PAGESIZE
+        if _DONTNEED is not None and done > self.dropped:
+            self._advise(self.dropped, done - self.dropped, _DONTNEED)
+            self.dropped = done
+
+    def _advise(self, start: int, length: int, advice: int) -> int:
+        from .bsm import cselect
+
+        return cselect.advise(self.view, start, length, advice)
 
 
 def _select_fast(buf, base: int, display: str, plan: _Plan, stats: ReduceStats, out,

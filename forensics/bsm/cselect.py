@@ -20,7 +20,7 @@ from ._cbsm import ffi, lib
 from .coptions import MS_MAX as _MS_MAX, MS_MIN as _MS_MIN, options as _options
 
 __all__ = ["posix_form", "posix_bytes", "literal_form", "supported", "Regexes", "Program",
-           "Spans", "spans", "resync"]
+           "Spans", "spans", "resync", "advise"]
 
 _REASONS = [ffi.string(lib.bsm_reason_name(i)).decode() for i in range(lib.BSM_NREASONS)]
 #: user options in the order of the subject and process ids in ``bsm_fields``
@@ -460,5 +460,15 @@ def resync(buf, pos: int) -> int:
     src = ffi.from_buffer("uint8_t[]", buf)
     try:
         return int(lib.bsm_resync(src, pos, len(src)))
+    finally:
+        ffi.release(src)
+
+
+def advise(buf, start: int, length: int, advice: int) -> int:
+    """madvise(2) on ``length`` bytes of ``buf`` (a memory map) from ``start`` (a multiple of
+    the page size), without Python's lock: 0, or the errno."""
+    src = ffi.from_buffer("uint8_t[]", buf)
+    try:
+        return int(lib.bsm_advise(src, start, length, advice))
     finally:
         ffi.release(src)

@@ -20,6 +20,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 struct bsm_regexes {
@@ -304,4 +305,11 @@ int bsm_write_spans(int fd, const uint8_t *buf, const bsm_result *res, uint64_t 
         }
     }
     return 0;
+}
+
+int bsm_advise(const uint8_t *buf, size_t start, size_t len, int advice)
+{
+    if (len == 0)
+        return 0;
+    return madvise((void *)(buf + start), len, advice) ? errno : 0;
 }

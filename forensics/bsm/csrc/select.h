@@ -59,6 +59,10 @@ int bsm_select_record(void *arg, const uint8_t *buf, const bsm_fields *fields);
  * gathered writes, resuming short writes and EINTR. Returns 0, or the errno of the write that
  * failed; *written counts the bytes written either way. */
 int bsm_write_spans(int fd, const uint8_t *buf, const bsm_result *res, uint64_t *written);
+/* madvise(2) on [buf + start, buf + start + len), start a multiple of the page size from a
+ * page-aligned buffer (a memory map): 0, or the errno. Here so that the call runs without
+ * Python's lock (reduce populates and drops the pages of two ranges at once). */
+int bsm_advise(const uint8_t *buf, size_t start, size_t len, int advice);
 /* Free what evaluating a program allocated (its scratch buffer). */
 void bsm_program_release(bsm_program *prog);
 
