@@ -41,24 +41,18 @@ def derive_records(core: pl.DataFrame, source: str, tables: Tables,
     ``columns`` (a projection; None: all): only the event table columns named there are
     derived, and a ``core`` without ``event`` gets none.
     """
-    # Element-wise lookups in the (small) event table: a join would gather (copy) every column
-    # of the frame, and a horizontal concat would rechunk it.
+    # One look-up of each record's row in the (small) event table, then each wanted column
+    # gathered at those rows: a join would gather (copy) every column of the frame, and a
+    # horizontal concat would rechunk it. An event not in the table gets nulls.
     table = tables.event_frame
-    keys = table["event"]
     wanted = [c for c in EVENT_TABLE_COLUMNS if "event" in core.columns
               and (columns is None or c in columns)]
-
-    def lookup(column: str) -> pl.Expr:
-        return pl.col("event").replace_strict(keys, table[column], default=None,
-                                              return_dtype=schema.RECORDS[column]).alias(column)
-
     added = [pl.lit(source, pl.String).alias("source")]
-    added += [lookup(c) for c in wanted if c != "event_classes"]
-    if "event_classes" in wanted:       # a list column: a join keeps its values as they are
-        added.append(core.select("event")
-                     .join(table.select("event", "event_classes"), on="event", how="left",
-                           maintain_order="left")
-                     .get_column("event_classes"))
+    if wanted:
+        rows = core.get_column("event").replace_strict(
+            table["event"], pl.int_range(table.height, dtype=pl.UInt32, eager=True),
+            default=None, return_dtype=pl.UInt32)
+        added += [table[c].gather(rows).cast(schema.RECORDS[c]).alias(c) for c in wanted]
     frame = core.with_columns(*added)
     return frame.select([c for c in schema.RECORDS.names() if c in frame.columns])
 

@@ -76,7 +76,7 @@ class TrailFile:
         """A streaming reader of the decompressed content (close it when done)."""
         return io.BufferedReader(self._open_raw(), CHUNK)
 
-    def read(self) -> tuple[bytearray, list[ReadDamage]]:
+    def read(self) -> tuple[bytes | bytearray, list[ReadDamage]]:
         """The decompressed content up to the first damage, and that damage (empty: whole).
 
         Never raises for damaged or oversized content; a trail that cannot be opened at all
@@ -87,8 +87,8 @@ class TrailFile:
             return buf, []
         return buf, [ReadDamage(len(buf), 0, error.reason)]
 
-    def read_bytes(self) -> bytearray:
-        """The whole decompressed content (a bytearray: read in place, never copied).
+    def read_bytes(self) -> bytes | bytearray:
+        """The whole decompressed content (a plain file's read in one call, never copied).
 
         Raises :class:`TrailReadError` with ``partial`` set when the data is damaged.
         """
@@ -98,7 +98,7 @@ class TrailFile:
             raise error
         return buf
 
-    def _read(self) -> tuple[bytearray, TrailReadError | None]:
+    def _read(self) -> tuple[bytes | bytearray, TrailReadError | None]:
         limit = MAX_TRAIL_BYTES
         try:
             raw = self._open_raw()
@@ -137,24 +137,20 @@ class _Partial(Exception):
         self.buf, self.error = buf, error
 
 
-def _fill(raw: io.RawIOBase, limit: int, hint: int | None, path: str) -> bytearray:
-    """At most ``limit`` bytes of ``raw``; a trusted size ``hint`` is read in place."""
-    buf = bytearray()
+def _fill(raw: io.RawIOBase, limit: int, hint: int | None, path: str) -> bytes | bytearray:
+    """At most ``limit`` bytes of ``raw``. A trusted size ``hint`` (a plain file) is read in one
+    call into fresh memory, which the kernel fills as it copies: nothing is zeroed first (a
+    bytearray of that size would be), and nothing is copied after; what follows is appended."""
+    buf: bytes | bytearray = bytearray()
     try:
         if hint:
-            buf = bytearray(min(hint, limit))
-            filled = 0
-            with memoryview(buf) as view:
-                while filled < len(buf):
-                    n = raw.readinto(view[filled:])
-                    if not n:
-                        break
-                    filled += n
-            del buf[filled:]
+            buf = raw.read(min(hint, limit)) or bytearray()
         while len(buf) < limit:
             chunk = raw.read(min(_READ, limit - len(buf)))
             if not chunk:
                 break
+            if not isinstance(buf, bytearray):
+                buf = bytearray(buf)
             buf += chunk
     except TrailReadError as e:
         raise _Partial(buf, e) from None
