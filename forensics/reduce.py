@@ -8,9 +8,9 @@ inverted, with ``-v`` and some other option), as auditreduce does.
 
 Two paths give the same bytes. With the C core, the selection runs inside the C walk
 (:mod:`forensics.bsm.cselect`): a plain trail file is memory-mapped and framed in
-record-aligned ranges whose pages are dropped once written, stdin in the pieces
-:mod:`forensics.bsm.stream` cuts, and only the byte spans of the selected records come back
-(no frame, no Polars). Otherwise (the Python backend, ``sock=``, ``-z``, or a regex outside the
+record-aligned ranges, two at once on two cores, whose pages are mapped ahead and dropped once
+written; stdin in the pieces :mod:`forensics.bsm.stream` cuts. Only the byte spans of the
+selected records come back, and C writes them (no frame, no Polars). Otherwise (the Python backend, ``sock=``, ``-z``, or a regex outside the
 subset where POSIX and Rust regexes agree) each input is decoded into the records frame and
 filtered with ``Selection.expr()``, the reference.
 
