@@ -231,12 +231,7 @@ int bsm_export_column(bsm_result *res, int i, const char *format,
     }
     memset(ah, 0, sizeof *ah);
     ah->col = *col;             /* the buffers move: the result forgets them */
-    col->valid = col->values = col->child_views = col->arg_number = NULL;
-    col->offsets = NULL;
-    col->arg_value = NULL;
-    col->blocks = NULL;
-    col->block_len = NULL;
-    col->nblocks = 0;
+    cols_forget(col);
     col->selected = 0;
     strcpy(sh->format, format);
     fill_array(ah, *array, res->nrows);

@@ -443,6 +443,11 @@ void cols_free(bsm_column *col)
         free(col->blocks[b]);
     free(col->blocks);
     free(col->block_len);
+    cols_forget(col);
+}
+
+void cols_forget(bsm_column *col)
+{
     col->values = col->valid = col->child_views = col->arg_number = NULL;
     col->offsets = NULL;
     col->arg_value = NULL;

@@ -152,6 +152,8 @@ void cols_populate(uint8_t *p, size_t from, size_t to);
 void cols_release(col_writer *w);
 /* free one column's buffers (bsm_free_column; an exported column's release, arrow.c) */
 void cols_free(bsm_column *col);
+/* forget a column's buffers without freeing them (they moved: an exported column, arrow.c) */
+void cols_forget(bsm_column *col);
 
 /* a row begins (at index res->nrows + nstage): make room for it */
 static inline void cols_begin_row(col_writer *w)
