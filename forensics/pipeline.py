@@ -8,6 +8,7 @@ follows the selection, not the input.
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -102,24 +103,33 @@ def decode_file(trail, backend, since_ms, until_ms, events, tables, selection,
         frame = frame.filter(selection)
     if columns is not None:
         frame = frame.select(columns)
-    if frame.height < result.records.height:
+    if frame.height < result.records.height * COMPACT_BELOW:
         frame = _compact(frame)
     del result                   # the whole file's frame goes now, not when the caller is done
     _give_back_memory()
     return FileResult(trail, frame, errors, seen, size)
 
 
+#: A file's frame filtered down to less than this share of its rows is compacted. Measured on
+#: a 105 MB trail (live memory after the whole frame is gone): keeping 5% of the rows, 147 MB
+#: filtered as it is, 114 MB compacted (0.06 s); 25%: 198 and 174 MB (0.18 s); 50%: 262 and
+#: 260 MB (0.44 s): above a third, compacting costs time and saves nothing.
+COMPACT_BELOW = 1 / 3
+
+
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy of a filtered frame that owns only its own strings.
 
     Polars' string views in a filtered frame keep pointing into the whole file's string
-    buffers; a round trip through plain Arrow strings copies just the rows kept, so memory
-    follows the selection and not the input.
+    buffers; a round trip through Arrow IPC in memory with plain strings copies just the rows
+    kept, so memory follows the selection and not the input (without importing pyarrow).
     """
     if frame.is_empty():
         return frame.clear()
-    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-    return pl.from_arrow(table).cast(dict(frame.schema))
+    buf = io.BytesIO()
+    frame.write_ipc(buf, compat_level=pl.CompatLevel.oldest())
+    buf.seek(0)
+    return pl.read_ipc(buf).cast(dict(frame.schema))
 
 
 def _libc_trim():
