@@ -153,7 +153,8 @@ def _series(binned: pl.LazyFrame, key: pl.Expr) -> list[tuple[str, list[int]]]:
         for b, n in (counts.filter(~pl.col("k").is_in(top)).group_by("bin")
                      .agg(pl.col("n").sum()).rows()):
             row[min(int(b), _BINS - 1)] += n
-        out.append((f"{len(order) - _SERIES} others", row))
+        rest = len(order) - _SERIES
+        out.append((f"{rest} other" if rest == 1 else f"{rest} others", row))
     return out
 
 
