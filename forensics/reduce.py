@@ -360,8 +360,6 @@ def _write_found(found, view, stats: ReduceStats, out) -> None:
 
 def _fileno(out) -> int | None:
     """The descriptor under ``out`` when gathered writes can go straight to it."""
-    if not hasattr(os, "writev"):
-        return None
     try:
         return out.fileno()
     except (AttributeError, OSError, ValueError):      # io.UnsupportedOperation included

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from .main import main
+from .main import __getattr__, main  # noqa: F401 - __getattr__ gives ``cli`` when asked for
 
 __all__ = ["cli", "main"]
-
-
-def __getattr__(name: str):
-    if name == "cli":               # the click group, imported when asked for
-        from .commands import cli
-        return cli
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -101,6 +101,7 @@ class _Codec:
         self.kind = kind
         self._pending = b""  # zstd input not fed yet
         self._failed: Exception | None = None  # gzip: the error after the salvaged bytes
+        self._own_errors: tuple = ()  # errors of a codec imported when needed (xz, zstd)
         if kind == "gzip":
             self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif kind == "bz2":      # bz2 and lzma are imported when such a file is read
@@ -111,14 +112,14 @@ class _Codec:
             import lzma
 
             self._d = lzma.LZMADecompressor()
-            self._xz_error = lzma.LZMAError
+            self._own_errors = (lzma.LZMAError,)
         elif kind == "zstd":
             try:  # a declared dependency, imported when a .zst file is read
                 import zstandard
             except ImportError:  # pragma: no cover - exercised only without the dependency
                 raise TrailReadError("reading .zst files needs the zstandard package") from None
             self._d = zstandard.ZstdDecompressor().decompressobj()
-            self._zstd_error = zstandard.ZstdError
+            self._own_errors = (zstandard.ZstdError,)
         else:  # pragma: no cover - internal misuse
             raise ValueError(kind)
 
@@ -146,16 +147,14 @@ class _Codec:
         return self._d.needs_input
 
     def decompress(self, data: bytes, limit: int) -> bytes:
-        if self.kind == "gzip":
-            return self._gzip(self._d.unconsumed_tail + data, limit)
-        if self.kind == "zstd":
-            return self._zstd(data, limit)
-        if self.kind == "xz":
-            try:
-                return self._d.decompress(data, max_length=limit)
-            except self._xz_error as e:     # one of _DECODE_ERRORS, as the other codecs'
-                raise ValueError(str(e) or type(e).__name__) from e
-        return self._d.decompress(data, max_length=limit)
+        try:
+            if self.kind == "gzip":
+                return self._gzip(self._d.unconsumed_tail + data, limit)
+            if self.kind == "zstd":
+                return self._zstd(data, limit)
+            return self._d.decompress(data, max_length=limit)
+        except self._own_errors as e:   # lzma's, zstandard's: one of _DECODE_ERRORS, as zlib's
+            raise ValueError(str(e) or type(e).__name__) from e
 
     def _gzip(self, data: bytes, limit: int) -> bytes:
         """zlib drops a whole call's output when it fails (a bad CRC at the end, a bad block):
@@ -192,10 +191,7 @@ class _Codec:
         pending = memoryview(self._pending + data if self._pending else data)
         out, made, pos = [], 0, 0
         while pos < len(pending) and not self._d.eof and made < limit:
-            try:
-                out.append(self._d.decompress(pending[pos:pos + _ZSTD_FEED]))
-            except self._zstd_error as e:   # one of _DECODE_ERRORS, as the other codecs'
-                raise ValueError(str(e) or type(e).__name__) from e
+            out.append(self._d.decompress(pending[pos:pos + _ZSTD_FEED]))
             made += len(out[-1])
             pos += _ZSTD_FEED
         self._pending = bytes(pending[pos:])
