@@ -101,6 +101,14 @@ class Audit(Explore):
         from .model import sessions
         return sessions.sessions(self.records, self.tables.users, ordered=self.ordered)
 
+    def settle(self) -> None:
+        """Build ``processes``, ``attributed`` and ``sessions``, then let go of ``ordered``, the
+        record order they share (a few columns for every record, computed again if asked for):
+        what a report keeps while it is written."""
+        for name in ("processes", "attributed", "sessions"):
+            getattr(self, name)
+        vars(self).pop("ordered", None)
+
 
 #: records are read in pieces of at most this many bytes while skipping to the next one wanted
 _SKIP = 1 << 20

@@ -112,6 +112,7 @@ class Context:
             if number is not None:
                 known = bsm_errno(number)
                 errno[number] = known[0] if known else str(number)
+        audit.settle()
         return cls(audit, Finder(sources), audit.attributed, counts, errno)
 
     def event_name(self) -> pl.Expr:
